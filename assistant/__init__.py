@@ -1,0 +1,1 @@
+"""A cited question-answering assistant over inspection reports."""

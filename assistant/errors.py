@@ -1,0 +1,13 @@
+"""The one exception family a person may see: its message says what happened and what to do."""
+
+
+class AssistantError(Exception):
+    """A failure with a message fit to show to a user (no stack trace needed)."""
+
+
+class ReadError(AssistantError):
+    """A file that cannot be read as a document."""
+
+
+class IndexMissing(AssistantError):
+    """The index has not been built yet."""

@@ -1,0 +1,78 @@
+"""The plain frozen records that pass between stages: read -> number -> index -> retrieve -> answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str  # the source path relative to the project root, e.g. "corpus/2024-ofsted-ilacs-inspection.txt"
+    title: str
+    publisher: str
+    kind: str  # inspection report, council report, council statement, press, or unknown
+    date: str | None  # ISO date, possibly partial ("2024-07", "2019")
+    date_note: str = ""  # how the date is known, when it is not exact
+    url: str | None = None
+    judgements: tuple[tuple[str, str], ...] = ()  # (judgement area, grade), where the report has a table
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date[:4]) if self.date else None
+
+    @property
+    def speaker(self) -> str:
+        """Who is speaking, so answers keep Ofsted's findings, council claims and press apart."""
+        return {"inspection report": "Ofsted's findings", "press": "press reporting"}.get(
+            self.kind, "the council's own account" if "council" in self.kind else "source"
+        )
+
+    def describe(self) -> str:
+        """One line naming publisher, report and year, as answers head each group."""
+        when = self.date_note or (self.date or "date unknown")
+        return f"{self.publisher}, \u201c{self.title}\u201d ({when})"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    doc_id: str
+    label: str  # the printed number ("55", "4.3"), an assigned number, or a section label ("summary 1")
+    text: str  # the whole paragraph as the source has it (mojibake repaired, page breaks joined)
+    section: str = ""
+    page: int | None = None
+    order: int = 0  # position in the document, from 0
+    assigned: bool = False  # True when the source prints no number and we counted it
+    sentences: tuple[tuple[int, int], ...] = field(default=())  # character spans in text
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}#{self.order}"
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b].strip() for a, b in self.sentences] or [self.text]
+
+
+@dataclass(frozen=True)
+class Hit:
+    paragraph: Paragraph
+    score: float
+    dense: float = 0.0  # best cosine similarity of the question to this paragraph or its sentences
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int
+    document: Document
+    paragraph: Paragraph
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    answered: bool
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Hit, ...] = ()  # nearest passages offered when the sources do not answer
+    mode: str = "extractive"

@@ -1,0 +1,49 @@
+"""One table of settings; each can be overridden by the environment variable ASSISTANT_<NAME>."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# (name, default, help). The README's settings table is checked against this by a test.
+SETTINGS: tuple[tuple[str, str, str], ...] = (
+    ("DATA_DIR", str(PROJECT_ROOT / "data"), "Where the index (Chroma, lexical index, document registry) is kept."),
+    ("CORPUS_DIR", str(PROJECT_ROOT / "corpus"), "The documents ingested by default, with their manifest.json."),
+    ("MAX_FILE_MB", "50", "Files larger than this many megabytes are refused at ingest."),
+    ("HOST", "127.0.0.1", "Address the web app listens on."),
+    ("PORT", "7860", "Port the web app listens on."),
+    ("CHROMA_HOST", "", "Chroma server host; empty means the embedded store in DATA_DIR."),
+    ("CHROMA_PORT", "8000", "Chroma server port (used when CHROMA_HOST is set)."),
+    ("LLM_URL", "", "OpenAI-compatible chat-completions base address; empty means extractive answers."),
+    ("LLM_MODEL", "", "Model name sent to the LLM endpoint."),
+    ("LLM_KEY", "", "API key for the LLM endpoint, if it needs one."),
+    ("AUTH", "", "Optional web app login as user:password; empty means no login."),
+)
+
+_DEFAULTS = {name: default for name, default, _ in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The setting's value: the environment variable ASSISTANT_<NAME> if set, else the default."""
+    if name not in _DEFAULTS:
+        raise KeyError(f"unknown setting {name!r}")
+    return os.environ.get(f"ASSISTANT_{name}", _DEFAULTS[name])
+
+
+def data_dir() -> Path:
+    return Path(get("DATA_DIR"))
+
+
+def corpus_dir() -> Path:
+    return Path(get("CORPUS_DIR"))
+
+
+def relative_source(path: Path) -> str:
+    """A file's path as citations show it: relative to the project root when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,1 @@
+"""Reading documents, numbering their paragraphs, chunking, embedding and indexing them."""

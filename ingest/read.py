@@ -1,0 +1,183 @@
+"""Readers: a file becomes a list of `Line`s (text, page, layout hint), whatever its format.
+
+Each format is read with a well-kept library (pypdf, python-docx, BeautifulSoup); text is
+repaired with ftfy. Anything that cannot be read raises `ReadError` naming the file and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import ftfy
+
+from assistant import settings
+from assistant.errors import ReadError
+
+READABLE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    page: int | None = None
+    hint: str = ""  # "heading" or "item" when the format says so; "" leaves it to the numbering rules
+
+
+def read_lines(path: Path) -> list[Line]:
+    """Read a document file into lines; raise ReadError with a one-line reason if it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in READABLE_SUFFIXES:
+        raise ReadError(f"{path}: unknown file type {suffix or '(none)'}; use one of {', '.join(READABLE_SUFFIXES)}")
+    size = path.stat().st_size
+    limit_mb = float(settings.get("MAX_FILE_MB"))
+    if size == 0:
+        raise ReadError(f"{path}: the file is empty")
+    if size > limit_mb * 1024 * 1024:
+        raise ReadError(f"{path}: {size / 1024 / 1024:.1f} MB is over the {limit_mb:g} MB limit (setting ASSISTANT_MAX_FILE_MB)")
+    reader = {".pdf": _read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html}.get(suffix, _read_text)
+    try:
+        lines = reader(path)
+    except ReadError:
+        raise
+    except Exception as exc:  # a library's own error for a broken file: say which file, keep the reason short
+        raise ReadError(f"{path}: cannot be read as {suffix[1:].upper()} ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    lines = [Line(repair_text(line.text), line.page, line.hint) for line in lines]
+    if not any(line.text.strip() for line in lines):
+        raise ReadError(f"{path}: no text found (a scanned or image-only file needs OCR first)")
+    return lines
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadError(f"{path}: looks like a binary file, not text")
+    for encoding in ("utf-8-sig", "utf-16"):
+        if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+    raise ReadError(f"{path}: not UTF-8 text (undecodable byte at offset {bad}); save it as UTF-8 and ingest again")
+
+
+def _read_text(path: Path) -> list[Line]:
+    text = _decode(path, path.read_bytes())
+    lines = []
+    for raw in text.splitlines():
+        heading = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", raw) if path.suffix.lower() == ".md" else None
+        lines.append(Line(heading.group(1), hint="heading") if heading else Line(raw))
+    return lines
+
+
+def _read_pdf(path: Path) -> list[Line]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise ReadError(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except PdfReadError as exc:
+        raise ReadError(f"{path}: broken PDF ({exc})") from exc
+    lines: list[Line] = []
+    for number, page_text in enumerate(pages, start=1):
+        lines.extend(Line(raw, page=number) for raw in _unwrap_pdf_lines(page_text.splitlines()))
+        lines.append(Line("", page=number))  # a page break is a block boundary the numbering rules may join
+    return lines
+
+
+def _unwrap_pdf_lines(raw_lines: list[str]) -> list[str]:
+    """PDF text comes as wrapped visual lines: join them back into one line per paragraph.
+
+    A line ends its paragraph when it ends a sentence and is visibly short of the full width,
+    or when the next line starts a numbered paragraph or a bullet.
+    """
+    width = max((len(line.rstrip()) for line in raw_lines), default=0)
+    out: list[str] = []
+    current = ""
+    for raw in raw_lines:
+        line = raw.strip()
+        if not line:
+            if current:
+                out.append(current)
+                current = ""
+            out.append("")
+            continue
+        starts_block = bool(re.match(r"^(\d+(\.\d+)*\.?\s|[-\u2022\u2013*]\s)", line))
+        if current and starts_block:
+            out.append(current)
+            current = ""
+        current = f"{current} {line}".strip()
+        if re.search(r"[.!?:\"\u201d]$", line) and len(line) < 0.85 * width:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    # blank line between the paragraphs we found, so the numbering rules see blocks
+    return [part for line in out for part in (line, "")]
+
+
+def _read_docx(path: Path) -> list[Line]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except PackageNotFoundError as exc:
+        raise ReadError(f"{path}: not a valid DOCX file (it may be encrypted or damaged)") from exc
+    lines: list[Line] = []
+    for para in document.paragraphs:
+        style = (para.style.name or "").lower() if para.style is not None else ""
+        hint = "heading" if style.startswith(("heading", "title")) else "item" if "list" in style else ""
+        text = para.text.strip()
+        if text:
+            lines.extend([Line(f"- {text}" if hint == "item" else text, hint=hint), Line("")])
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(Line("\t".join(cell.text.strip() for cell in row.cells)))
+        lines.append(Line(""))
+    return lines
+
+
+def _read_html(path: Path) -> list[Line]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(path, path.read_bytes()), "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "form", "template"]):
+        tag.decompose()
+    lines: list[Line] = []
+    for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr"]):
+        if element.name == "p" and element.find_parent("li"):
+            continue
+        if element.name == "tr":
+            text = "\t".join(cell.get_text(" ", strip=True) for cell in element.find_all(["td", "th"]))
+        else:
+            text = element.get_text(" ", strip=True)
+        if not text:
+            continue
+        hint = "heading" if element.name.startswith("h") else "item" if element.name == "li" else ""
+        lines.extend([Line(f"- {text}" if hint == "item" else text, hint=hint), Line("")])
+    return lines
+
+
+# A quote whose UTF-8 bytes were decoded as Windows-1252 and then half "fixed": the lead bytes
+# became an ASCII quote and the last byte survived as ˜ ™ œ or U+009D. ftfy cannot undo this
+# partial damage, so the remnant is mapped back to the curly quote it stood for.
+_QUOTE_REMNANTS = {"'\u02dc": "\u2018", "'\u2122": "\u2019", "'\u0153": "\u201c", "'\x9d": "\u201d"}
+
+
+def repair_text(text: str) -> str:
+    """Repair mojibake (ftfy, then the half-repaired quote remnants) and strip markup remnants."""
+    text = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
+    for remnant, quote in _QUOTE_REMNANTS.items():
+        text = text.replace(remnant, quote)
+    text = re.sub(r"</?[a-zA-Z][^<>]*>", " ", text)  # HTML tags left in extracted text (<ul style=...>, <u>)
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)  # Markdown bold
+    text = re.sub(r"\*\*", "", text)
+    return re.sub(r"[ \u00a0]{2,}", " ", text).rstrip()
