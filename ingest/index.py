@@ -1,0 +1,291 @@
+"""The index: a Chroma store (embedded PersistentClient in the data directory) holding paragraphs,
+their chunks and sentences with their vectors, a persisted BM25 lexical index beside it, and a
+registry of documents.
+
+Replacing a document is safe to interrupt: its new records are written under a new version, the
+registry (one JSON file, replaced atomically) is switched to that version, and only then are the
+old records deleted. Every search filters on the registry's versions, so an ingest killed half
+way leaves the previous index answering; its orphan records are removed by the next ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import IndexMissing
+from assistant.records import Document, Paragraph
+from ingest.embed import ParagraphVectors
+
+REGISTRY = "registry.json"
+LEXICAL_DIR = "lexical"
+COLLECTIONS = ("paragraphs", "chunks", "sentences")
+BATCH = 2000  # records per Chroma call: its add() has a maximum batch size
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def make_client(data_dir: Path):
+    """An embedded Chroma client in the data directory (a Chroma server is a later setting)."""
+    import chromadb
+    from chromadb.config import Settings
+
+    return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=Settings(anonymized_telemetry=False))
+
+
+class Index:
+    """The documents, paragraphs and vectors that answering searches."""
+
+    def __init__(self, data_dir: Path, client=None):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._client = client
+        self._paragraph_cache: dict[str, Paragraph] = {}
+
+    # -- the registry -------------------------------------------------------------------
+
+    def _registry(self) -> dict:
+        path = self.data_dir / REGISTRY
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"documents": {}}
+
+    def entries(self) -> dict[str, dict]:
+        """doc_id -> registry entry (document fields plus version, sha256, paragraph count)."""
+        return self._registry()["documents"]
+
+    def documents(self) -> dict[str, Document]:
+        return {doc_id: _document(entry) for doc_id, entry in self.entries().items()}
+
+    def document(self, doc_id: str) -> Document | None:
+        entry = self.entries().get(doc_id)
+        return _document(entry) if entry else None
+
+    def versions(self) -> list[str]:
+        return sorted(entry["version"] for entry in self.entries().values())
+
+    def is_empty(self) -> bool:
+        return not self.entries()
+
+    def require(self) -> None:
+        if self.is_empty():
+            raise IndexMissing(f"No index in {self.data_dir}. Run `python -m ingest` first.")
+
+    # -- Chroma ---------------------------------------------------------------------------
+
+    @cached_property
+    def client(self):
+        return self._client or make_client(self.data_dir)
+
+    def collection(self, name: str):
+        # embedding_function=None: we always pass our own vectors; Chroma's default downloads a model
+        return self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def replace(self, document: Document, paragraphs: list[Paragraph], vectors: list[ParagraphVectors],
+                version: str, sha256: str) -> None:
+        """Add a document's paragraphs under `version`, switch the registry to it, drop the old version."""
+        base = {"doc_id": document.id, "version": version, "publisher": document.publisher,
+                "kind": document.kind, "year": document.year or 0}
+        records: dict[str, tuple[list, list, list, list]] = {name: ([], [], [], []) for name in COLLECTIONS}
+
+        def put(name, rid, vector, text, meta):
+            ids, embeddings, texts, metas = records[name]
+            ids.append(rid)
+            embeddings.append(np.asarray(vector, dtype=np.float32).tolist())
+            texts.append(text)
+            metas.append({**base, **meta})
+
+        for paragraph, vec in zip(paragraphs, vectors):
+            pid = f"{version}#{paragraph.order}"
+            put("paragraphs", pid, vec.paragraph, paragraph.text, {
+                "label": paragraph.label, "section": paragraph.section, "page": paragraph.page or 0,
+                "order": paragraph.order, "assigned": paragraph.assigned,
+                "sentences": json.dumps(paragraph.sentences),
+            })
+            for n, (chunk, vector) in enumerate(vec.chunks):
+                put("chunks", f"{pid}.c{n}", vector, chunk, {"paragraph": pid, "label": paragraph.label})
+            for n, vector in enumerate(vec.sentences):
+                put("sentences", f"{pid}.s{n}", vector, paragraph.sentence_texts()[n] if n < len(paragraph.sentence_texts()) else "",
+                    {"paragraph": pid, "label": paragraph.label, "n": n})
+        for name, (ids, embeddings, texts, metas) in records.items():
+            collection = self.collection(name)
+            for i in range(0, len(ids), BATCH):
+                collection.upsert(ids=ids[i:i + BATCH], embeddings=embeddings[i:i + BATCH],
+                                  documents=texts[i:i + BATCH], metadatas=metas[i:i + BATCH])
+
+        registry = self._registry()
+        old = registry["documents"].get(document.id)
+        registry["documents"][document.id] = {
+            **asdict(document), "judgements": [list(row) for row in document.judgements],
+            "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
+        }
+        _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
+        if old and old["version"] != version:
+            self._delete_version(old["version"])
+
+    def remove(self, doc_id: str) -> None:
+        registry = self._registry()
+        old = registry["documents"].pop(doc_id, None)
+        _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
+        if old:
+            self._delete_version(old["version"])
+
+    def _delete_version(self, version: str) -> None:
+        for name in COLLECTIONS:
+            self.collection(name).delete(where={"version": version})
+
+    def remove_orphans(self) -> int:
+        """Delete records of versions the registry does not name (left by an interrupted ingest)."""
+        active = self.versions()
+        removed = 0
+        for name in COLLECTIONS:
+            collection = self.collection(name)
+            where = {"version": {"$nin": active}} if active else None
+            ids = collection.get(where=where, include=[])["ids"]
+            for i in range(0, len(ids), BATCH):
+                collection.delete(ids=ids[i:i + BATCH])
+            removed += len(ids)
+        return removed
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def paragraphs(self, doc_id: str) -> list[Paragraph]:
+        """A document's paragraphs, in order."""
+        entry = self.entries().get(doc_id)
+        if not entry:
+            return []
+        got = self.collection("paragraphs").get(where={"version": entry["version"]}, include=["documents", "metadatas"])
+        paragraphs = [_paragraph(t, m) for t, m in zip(got["documents"], got["metadatas"])]
+        return sorted(paragraphs, key=lambda p: p.order)
+
+    def get_paragraphs(self, keys: list[str]) -> dict[str, Paragraph]:
+        """Paragraphs by record id ("version#order"), cached."""
+        missing = [k for k in keys if k not in self._paragraph_cache]
+        if missing:
+            got = self.collection("paragraphs").get(ids=missing, include=["documents", "metadatas"])
+            for rid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                self._paragraph_cache[rid] = _paragraph(text, meta)
+        return {k: self._paragraph_cache[k] for k in keys if k in self._paragraph_cache}
+
+    def sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Each paragraph's sentence vectors, (n, 384), stored at ingest."""
+        if not keys:
+            return {}
+        got = self.collection("sentences").get(where={"paragraph": {"$in": list(keys)}}, include=["embeddings", "metadatas"])
+        rows: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for vector, meta in zip(got["embeddings"], got["metadatas"]):
+            rows.setdefault(meta["paragraph"], []).append((meta["n"], np.asarray(vector)))
+        return {k: np.asarray([v for _, v in sorted(r, key=lambda x: x[0])]) for k, r in rows.items()}
+
+    def dense_search(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict[str, float]:
+        """Paragraph record id -> best cosine similarity of the query to its chunks or sentences."""
+        where = _and({"version": {"$in": self.versions()}}, where)
+        scores: dict[str, float] = {}
+        for name in ("chunks", "sentences"):
+            collection = self.collection(name)
+            result = collection.query(query_embeddings=[np.asarray(vector).tolist()], n_results=k, where=where,
+                                      include=["distances", "metadatas"])
+            for distance, meta in zip(result["distances"][0], result["metadatas"][0]):
+                pid = meta["paragraph"]
+                scores[pid] = max(scores.get(pid, -1.0), 1.0 - distance)
+        return scores
+
+    # -- the lexical index ----------------------------------------------------------------------
+
+    def _fingerprint(self) -> str:
+        return ",".join(self.versions())
+
+    def rebuild_lexical(self) -> None:
+        """Build the BM25 index over every active paragraph and save it beside Chroma."""
+        import bm25s
+
+        got = self.collection("paragraphs").get(where={"version": {"$in": self.versions()}}, include=["documents", "metadatas"]) \
+            if self.versions() else {"ids": [], "documents": [], "metadatas": []}
+        ids = got["ids"]
+        texts = [f"{m.get('section', '')} {t}" for t, m in zip(got["documents"], got["metadatas"])]
+        target = self.data_dir / LEXICAL_DIR
+        tmp = self.data_dir / (LEXICAL_DIR + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        if ids:
+            retriever = bm25s.BM25()
+            retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
+            retriever.save(str(tmp / "bm25"))
+        (tmp / "meta.json").write_text(json.dumps({"fingerprint": self._fingerprint(), "ids": ids}))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        self.__dict__.pop("_lexical", None)
+
+    @cached_property
+    def _lexical(self):
+        import bm25s
+
+        meta_path = self.data_dir / LEXICAL_DIR / "meta.json"
+        if not meta_path.exists() or json.loads(meta_path.read_text())["fingerprint"] != self._fingerprint():
+            self.rebuild_lexical()  # missing, or stale after an interrupted ingest
+        meta = json.loads(meta_path.read_text())
+        retriever = bm25s.BM25.load(str(self.data_dir / LEXICAL_DIR / "bm25")) if meta["ids"] else None
+        return retriever, meta["ids"], meta["fingerprint"]
+
+    def lexical_search(self, text: str, k: int, allowed: set[str] | None = None) -> dict[str, float]:
+        """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions."""
+        import bm25s
+
+        if self._lexical[2] != self._fingerprint():
+            self.__dict__.pop("_lexical", None)
+        retriever, ids, _ = self._lexical
+        if retriever is None:
+            return {}
+        tokens = [t for t in bm25s.tokenize(text, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
+                  if t in retriever.vocab_dict]
+        if not tokens:
+            return {}
+        mask = None
+        if allowed is not None:
+            mask = np.array([rid.split("#")[0] in allowed for rid in ids], dtype=np.float32)
+        docs, scores = retriever.retrieve([tokens], k=min(k, len(ids)), show_progress=False, weight_mask=mask)
+        return {ids[d]: float(s) for d, s in zip(docs[0], scores[0]) if s > 0}
+
+
+def _and(a: dict, b: dict | None) -> dict:
+    return {"$and": [a, b]} if b else a
+
+
+_STEMMER = None
+
+
+def _stemmer():
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english").stemWords
+    return _STEMMER
+
+
+def _document(entry: dict) -> Document:
+    return Document(
+        id=entry["id"], title=entry["title"], publisher=entry["publisher"], kind=entry["kind"], date=entry["date"],
+        date_note=entry.get("date_note", ""), url=entry.get("url"),
+        judgements=tuple(tuple(row) for row in entry.get("judgements", ())),
+    )
+
+
+def _paragraph(text: str, meta: dict) -> Paragraph:
+    return Paragraph(
+        doc_id=meta["doc_id"], label=meta["label"], text=text, section=meta.get("section", ""),
+        page=meta.get("page") or None, order=meta["order"], assigned=bool(meta.get("assigned")),
+        sentences=tuple(tuple(s) for s in json.loads(meta.get("sentences", "[]"))),
+    )
