@@ -239,6 +239,11 @@ class Index:
         retriever = bm25s.BM25.load(str(self.data_dir / LEXICAL_DIR / "bm25")) if meta["ids"] else None
         return retriever, meta["ids"], meta["fingerprint"]
 
+    def knows_term(self, stemmed: str) -> bool:
+        """Whether any indexed paragraph uses this (stemmed) word."""
+        retriever = self._lexical[0]
+        return retriever is not None and stemmed in retriever.vocab_dict
+
     def lexical_search(self, text: str, k: int, allowed: set[str] | None = None) -> dict[str, float]:
         """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions."""
         import bm25s

@@ -75,12 +75,13 @@ def _read_text(path: Path) -> list[Line]:
 
 
 def _read_pdf(path: Path) -> list[Line]:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(path)
-        if reader.is_encrypted:
+        # a PDF with only an owner password (print/copy restrictions) opens with the empty password
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise ReadError(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
         pages = [page.extract_text() or "" for page in reader.pages]
     except PdfReadError as exc:
@@ -96,7 +97,9 @@ def _unwrap_pdf_lines(raw_lines: list[str]) -> list[str]:
     """PDF text comes as wrapped visual lines: join them back into one line per paragraph.
 
     A line ends its paragraph when it ends a sentence and is visibly short of the full width,
-    or when the next line starts a numbered paragraph or a bullet.
+    when it is far short of the full width (a heading or title), or when the next line starts a
+    numbered paragraph ("1. ", "4.3 ", "4.1. ") or a bullet. A wrapped line that merely begins
+    with a number ("18 children ...") continues its paragraph.
     """
     width = max((len(line.rstrip()) for line in raw_lines), default=0)
     out: list[str] = []
@@ -109,12 +112,12 @@ def _unwrap_pdf_lines(raw_lines: list[str]) -> list[str]:
                 current = ""
             out.append("")
             continue
-        starts_block = bool(re.match(r"^(\d+(\.\d+)*\.?\s|[-\u2022\u2013*]\s)", line))
+        starts_block = bool(re.match(r"^(\d+(\.\d+)+\.?\s|\d+\.\s|[-\u2022\u2013*]\s)", line))
         if current and starts_block:
             out.append(current)
             current = ""
         current = f"{current} {line}".strip()
-        if re.search(r"[.!?:\"\u201d]$", line) and len(line) < 0.85 * width:
+        if re.search(r"[.!?:\"\u201d]$", line) and len(line) < 0.85 * width or len(line) < 0.6 * width:
             out.append(current)
             current = ""
     if current:
@@ -126,22 +129,24 @@ def _unwrap_pdf_lines(raw_lines: list[str]) -> list[str]:
 def _read_docx(path: Path) -> list[Line]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table as DocxTable
 
     try:
         document = docx.Document(str(path))
     except PackageNotFoundError as exc:
         raise ReadError(f"{path}: not a valid DOCX file (it may be encrypted or damaged)") from exc
     lines: list[Line] = []
-    for para in document.paragraphs:
-        style = (para.style.name or "").lower() if para.style is not None else ""
+    for block in document.iter_inner_content():  # paragraphs and tables in reading order
+        if isinstance(block, DocxTable):
+            for row in block.rows:
+                lines.append(Line("\t".join(cell.text.strip() for cell in row.cells)))
+            lines.append(Line(""))
+            continue
+        style = (block.style.name or "").lower() if block.style is not None else ""
         hint = "heading" if style.startswith(("heading", "title")) else "item" if "list" in style else ""
-        text = para.text.strip()
+        text = block.text.strip()
         if text:
             lines.extend([Line(f"- {text}" if hint == "item" else text, hint=hint), Line("")])
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(Line("\t".join(cell.text.strip() for cell in row.cells)))
-        lines.append(Line(""))
     return lines
 
 

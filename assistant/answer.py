@@ -1,0 +1,203 @@
+"""Extractive answers: the sentences that answer, quoted verbatim, each followed by its citation
+marker, grouped by document newest first under a line naming publisher, year and kind. When the
+sources do not answer, say so and offer the nearest passages as related, not as an answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.query import Intent, analyse
+from assistant.records import Answer, Citation, Document, Hit
+from assistant.retrieve import Candidate, Filters, Retriever, content_terms
+
+MAX_SENTENCES = 5
+MAX_PER_PARAGRAPH = 2
+ANSWER_FLOOR = 0.42  # a best sentence scoring below this does not answer the question
+MARGIN = 0.07  # further sentences must score within this of the best
+NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
+DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
+NOT_ANSWERED = "The sources do not answer this question."
+
+
+@dataclass(frozen=True)
+class Choice:
+    candidate: Candidate
+    index: int  # sentence number in the paragraph
+    text: str
+    score: float
+
+
+def short_heading(document: Document) -> str:
+    """Who and when, in a few words: "Ofsted (2024 inspection report):"."""
+    publisher = re.sub(r"\s*\(.*?\)", "", document.publisher).strip() or document.publisher
+    kind = {"inspection report": "inspection report", "council report": "report", "council statement": "statement",
+            "press": "news"}.get(document.kind, "document")
+    if not document.year:
+        return f"{publisher} (undated {kind}):"
+    if "not stated" in document.date_note:
+        return f"{publisher} (undated, {document.year}?):"
+    return f"{publisher} ({document.year} {kind}):"
+
+
+def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def _same_words(a: str, b: str) -> bool:
+    """True when one sentence repeats the other (the council quoting Ofsted, say)."""
+    sa, sb = _shingles(a), _shingles(b)
+    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= 0.6
+
+
+class Assistant:
+    """Answers questions from an index; extractive by default."""
+
+    def __init__(self, index, embedder):
+        self.index = index
+        self.retriever = Retriever(index, embedder)
+
+    def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
+        question = (question or "").strip()
+        if not question:
+            return Answer(question="", text="Please type a question.", answered=False)
+        self.index.require()
+        intent = analyse(question, history, list(self.index.documents().values()))
+        candidates = self.retriever.search(intent, k=12, filters=filters)
+        choices = self._choose(intent, question, candidates)
+        if not choices:
+            return self._not_answered(question, candidates)
+        return self._compose(question, choices)
+
+    # -- choosing sentences ---------------------------------------------------------------------
+
+    def _unknown_names(self, question: str) -> list[str]:
+        """Proper names in the question that appear nowhere in the sources (another council, say)."""
+        words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]{2,})\b", question)
+        return [w for w in words if not content_terms(w) or not self.index.knows_term(content_terms(w)[0])]
+
+    def _choose(self, intent: Intent, question: str, candidates: list[Candidate]) -> list[Choice]:
+        if not candidates or self._unknown_names(question):
+            return []
+        asked = set(content_terms(intent.retrieval_text))
+        sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
+        terms = [set(t) for t in _tokenize_all([text for _, _, text in sentences])]
+        scored = []
+        for (candidate, i, text), sentence_terms in zip(sentences, terms):
+            if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_date and not DATE_RE.search(text):
+                continue
+            if len(text.split()) < 4:
+                continue
+            dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
+            overlap = len(asked & sentence_terms) / len(asked) if asked else 0.0
+            score = 0.55 * dense + 0.25 * overlap + 0.2 * candidate.hit.score
+            scored.append(Choice(candidate, i, text, score))
+        scored.sort(key=lambda c: c.score, reverse=True)
+        if not intent.over_time:
+            # answered from the documents the question names first (who and when), others only if they fail
+            for tier in _tiers(intent):
+                preferred = [c for c in scored if tier(c.candidate.document)]
+                if preferred and preferred[0].score >= ANSWER_FLOOR:
+                    scored = preferred
+                    break
+        if not scored or scored[0].score < ANSWER_FLOOR:
+            return []
+        best = scored[0].score
+        chosen: list[Choice] = []
+        per_paragraph: dict[str, int] = {}
+
+        def take(choice: Choice) -> None:
+            key = choice.candidate.hit.paragraph.key
+            if per_paragraph.get(key, 0) >= MAX_PER_PARAGRAPH or any(_same_words(choice.text, c.text) for c in chosen):
+                return
+            per_paragraph[key] = per_paragraph.get(key, 0) + 1
+            chosen.append(choice)
+
+        for choice in scored:
+            if len(chosen) >= MAX_SENTENCES or choice.score < best - MARGIN:
+                break
+            take(choice)
+        if intent.over_time or len(intent.years) > 1:
+            # an answer that spans years cites each year the sources cover
+            years = {c.candidate.document.year for c in chosen}
+            for choice in scored:
+                if choice.score < best - 3 * MARGIN or len(chosen) >= MAX_SENTENCES + 2:
+                    break
+                if choice.candidate.document.year not in years:
+                    take(choice)
+                    years.add(choice.candidate.document.year)
+        return chosen
+
+    # -- writing the answer ------------------------------------------------------------------------
+
+    def _compose(self, question: str, choices: list[Choice]) -> Answer:
+        by_document: dict[str, list[Choice]] = {}
+        for choice in choices:
+            by_document.setdefault(choice.candidate.document.id, []).append(choice)
+        ordered = sorted(by_document.values(), key=lambda cs: (cs[0].candidate.document.date or ""), reverse=True)
+        markers: dict[str, int] = {}
+        quotes: dict[str, list[str]] = {}
+        lines = []
+        for group in ordered:
+            document = group[0].candidate.document
+            group.sort(key=lambda c: (c.candidate.hit.paragraph.order, c.index))
+            parts = []
+            for choice in group:
+                key = choice.candidate.hit.paragraph.key
+                markers.setdefault(key, len(markers) + 1)
+                quotes.setdefault(key, []).append(choice.text)
+                parts.append(f"{choice.text} [{markers[key]}]")
+            lines.append(f"{short_heading(document)}\n" + " ".join(parts))
+        citations = []
+        for group in ordered:
+            for choice in group:
+                key = choice.candidate.hit.paragraph.key
+                if all(c.marker != markers[key] for c in citations):
+                    citations.append(Citation(markers[key], choice.candidate.document, choice.candidate.hit.paragraph,
+                                              " ".join(quotes[key])))
+        return Answer(question=question, text="\n\n".join(lines), answered=True, citations=tuple(citations))
+
+    def _not_answered(self, question: str, candidates: list[Candidate]) -> Answer:
+        related = candidates[:3]
+        citations = []
+        lines = [NOT_ANSWERED]
+        if related:
+            lines.append("Related, but not an answer:")
+        for marker, candidate in enumerate(related, start=1):
+            paragraph = candidate.hit.paragraph
+            best = max(range(len(candidate.sentence_scores)), key=lambda i: candidate.sentence_scores[i])
+            sentences = paragraph.sentence_texts()
+            quote = sentences[best] if best < len(sentences) else sentences[0]
+            citations.append(Citation(marker, candidate.document, paragraph, quote))
+            lines.append(f"- {short_heading(candidate.document)} {quote} [{marker}]")
+        return Answer(question=question, text="\n".join(lines), answered=False, citations=tuple(citations),
+                      related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related))
+
+
+def _tiers(intent: Intent):
+    """Document tests from strictest to loosest: named who and when, then when, then who."""
+
+    def when(document: Document) -> bool:
+        if intent.years:
+            return document.year in intent.years
+        if intent.since:
+            return (document.year or 0) > intent.since
+        return True
+
+    def who(document: Document) -> bool:
+        if not (intent.publishers or intent.kinds):
+            return True
+        return document.publisher in intent.publishers or document.kind in intent.kinds
+
+    return [lambda d: when(d) and who(d), when, who]
+
+
+def _tokenize_all(texts: list[str]) -> list[list[str]]:
+    import bm25s
+
+    from ingest.index import _stemmer
+
+    if not texts:
+        return []
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)

@@ -1,0 +1,110 @@
+"""What a question asks for beyond its words: who (publisher), when (years, "latest", "since"),
+and, for a follow-up, what "that" or "the second of those" refers to in the conversation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.records import Document
+
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
+FOLLOW_UP_RE = re.compile(
+    r"\b(that|those|these|this|it|its|they|them|their|he|she|his|her|at the time|then|what about|and the|same)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    retrieval_text: str  # the question, with a follow-up's referent spelled out
+    publishers: tuple[str, ...] = ()  # publisher names the question asks about
+    kinds: tuple[str, ...] = ()  # document kinds it asks about (inspection report, press, council ...)
+    years: tuple[int, ...] = ()
+    since: int | None = None  # "since 2024", "since the inspection"
+    latest: bool = False
+    over_time: bool = False  # "has it improved", "changed from 2016 to 2024": cite each year
+    wants_number: bool = False  # "how many", "average": an answer must hold a number
+    wants_date: bool = False  # "when", "what date": an answer must hold a date
+    history_years: tuple[int, ...] = field(default=())
+
+
+def message_text(content) -> str:
+    """A chat message's text, whether a string or Gradio 6's list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    if isinstance(content, dict):
+        return content.get("text", "")
+    return str(content or "")
+
+
+def _list_items(text: str) -> list[str]:
+    """Items of an enumerated answer: "1) a; 2) b", bullets, or lines."""
+    parts = re.split(r"(?:^|\s|;)\(?\d+[).]\s+|\n\s*[-*\u2022]\s+", text)
+    items = [p.strip(" ;.\n") for p in parts if p and len(p.split()) >= 2]
+    return items[1:] if len(items) > 1 and not re.match(r"^\(?1[).]", text.strip()) else items
+
+
+def resolve_follow_up(question: str, history: list[dict]) -> str:
+    """The question with its referent spelled out from the conversation, for retrieval."""
+    if not history:
+        return question
+    users = [message_text(m.get("content")) for m in history if m.get("role") == "user"]
+    replies = [message_text(m.get("content")) for m in history if m.get("role") == "assistant"]
+    ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one)? (?:of (?:those|these|them)|area|point|item)", question, re.I)
+    if ordinal and replies:
+        items = _list_items(replies[-1])
+        index = ORDINALS[ordinal.group(1).lower()]
+        if items and (index == -1 or index < len(items)):
+            return f"{question} {items[index]}"
+    is_follow_up = FOLLOW_UP_RE.search(question) or len(question.split()) <= 6
+    if is_follow_up and users:
+        return f"{question} {users[-1]}"
+    return question
+
+
+def analyse(question: str, history: list[dict] | None, documents: list[Document]) -> Intent:
+    history = history or []
+    text = resolve_follow_up(question, history)
+    lowered = question.lower()
+    context = " ".join(message_text(m.get("content")) for m in history).lower()
+
+    publishers = []
+    for name in sorted({d.publisher for d in documents}):
+        words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
+        if name.lower() in lowered or words and all(w in lowered for w in words):
+            publishers.append(name)
+    kinds = []
+    if re.search(r"\bofsted\b", lowered) and not re.search(r"council'?s? (own|response|summary|said|say)", lowered):
+        kinds.append("inspection report")
+    if re.search(r"\b(press|newspaper|news|reporter|journalist|media|reported)\b", lowered):
+        kinds.append("press")
+    if re.search(r"\b(council|town hall|authority|leaders?|we)\b", lowered) and re.search(
+        r"\b(council'?s?|town hall)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
+        r"|\b(has|have) (the )?council\b|\bcouncil (has|have|says|said|reports?)\b", lowered):
+        kinds += ["council report", "council statement"]
+
+    years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", question)}))
+    since_match = re.search(r"\bsince (?:the )?(?:(20\d\d)|(?:last |latest |most recent )?inspection)", lowered)
+    since = None
+    if since_match:
+        since = int(since_match.group(1)) if since_match.group(1) else max((d.year or 0) for d in documents if d.kind == "inspection report") or None
+    latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
+    over_time = bool(re.search(r"\b(changed?|improved?|progress(ed)?|over time|between|from \d{4} to|since|compare)\b", lowered)) and (
+        len(years) >= 2 or bool(re.search(r"\b(changed?|improved?|between|over time)\b", lowered)))
+    history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
+    if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
+        years = history_years[:1]
+    return Intent(
+        retrieval_text=text,
+        publishers=tuple(publishers),
+        kinds=tuple(dict.fromkeys(kinds)),
+        years=years,
+        since=since,
+        latest=latest,
+        over_time=over_time,
+        wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
+        wants_date=bool(re.search(r"\b(on what date|what date|which date|when (was|were|did|is|will))\b", lowered)),
+        history_years=history_years,
+    )

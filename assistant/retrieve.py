@@ -1,0 +1,105 @@
+"""Hybrid retrieval: dense (Chroma, over chunks and sentences) and lexical (BM25) candidates,
+fused into one score per paragraph, with the documents a question asks about first."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.query import Intent
+from assistant.records import Document, Hit, Paragraph
+
+CANDIDATES = 40  # from each of dense and lexical search
+DENSE_WEIGHT = 0.65  # of the fused score; the rest is BM25 scaled to the best lexical score
+INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publisher, kind, year)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard limits set by the user (CLI or web app): only these documents, publishers, years."""
+
+    documents: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+
+    def allows(self, document: Document) -> bool:
+        return (
+            (not self.documents or document.id in self.documents)
+            and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
+            and (not self.years or document.year in self.years)
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: Hit
+    sentence_scores: np.ndarray  # cosine similarity of the question to each sentence
+    document: Document
+
+
+def intent_match(document: Document, intent: Intent) -> float:
+    """How well a document fits who and when the question asks about (0 to 1)."""
+    score = 0.0
+    if intent.publishers and document.publisher in intent.publishers or intent.kinds and document.kind in intent.kinds:
+        score += 0.5
+    year = document.year or 0
+    if intent.years and year in intent.years:
+        score += 0.5
+    elif intent.since and year >= intent.since and not intent.years:
+        score += 0.5 if year > intent.since else 0.25
+    return score
+
+
+class Retriever:
+    def __init__(self, index, embedder):
+        self.index = index
+        self.embedder = embedder
+
+    def search(self, intent: Intent, k: int = 10, filters: Filters | None = None) -> list[Candidate]:
+        """The k best paragraphs for the question, each with its sentences' similarities."""
+        documents = self.index.documents()
+        allowed = {d.id: d for d in documents.values() if filters is None or filters.allows(d)}
+        if not allowed:
+            return []
+        versions = {self.index.entries()[doc_id]["version"]: doc_id for doc_id in allowed}
+        where = None if len(allowed) == len(documents) else {"version": {"$in": sorted(versions)}}
+        query = self.embedder.embed_queries([intent.retrieval_text])[0]
+        dense = self.index.dense_search(query, CANDIDATES, where)
+        lexical = self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=set(versions))
+        keys = list(dict.fromkeys([*dense, *lexical]))
+        paragraphs = self.index.get_paragraphs(keys)
+        vectors = self.index.sentence_vectors(list(paragraphs))
+        top_lexical = max(lexical.values(), default=0.0) or 1.0
+        newest = max((d.year or 0) for d in allowed.values())
+
+        candidates = []
+        for key, paragraph in paragraphs.items():
+            document = allowed.get(paragraph.doc_id)
+            if document is None:
+                continue
+            sentence_scores = vectors[key] @ query if key in vectors else np.array([dense.get(key, 0.0)])
+            dense_score = max(float(sentence_scores.max()), dense.get(key, 0.0))
+            lexical_score = lexical.get(key, 0.0) / top_lexical
+            score = DENSE_WEIGHT * dense_score + (1 - DENSE_WEIGHT) * lexical_score
+            score += INTENT_BOOST * intent_match(document, intent)
+            if intent.latest and (document.year or 0) == newest:
+                score += INTENT_BOOST / 2
+            hit = Hit(paragraph=paragraph, score=score, dense=dense_score, lexical=lexical_score)
+            candidates.append(Candidate(hit, sentence_scores, document))
+        candidates.sort(key=lambda c: c.hit.score, reverse=True)
+        return candidates[:k]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words, as BM25 sees them."""
+    import bm25s
+
+    from ingest.index import _stemmer
+
+    return bm25s.tokenize(text, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
+
+
+def paragraph_label(paragraph: Paragraph) -> str:
+    return re.sub(r"\s+", " ", paragraph.label)
