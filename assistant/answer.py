@@ -14,9 +14,12 @@ from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 MAX_SENTENCES = 5
 MAX_PER_PARAGRAPH = 2
 ANSWER_FLOOR = 0.42  # a best sentence scoring below this does not answer the question
-MARGIN = 0.07  # further sentences must score within this of the best
+MARGIN = 0.09  # further sentences must score within this of the best
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
+# stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
+SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
+                "press", "mention", "describ"}
 NOT_ANSWERED = "The sources do not answer this question."
 
 
@@ -75,14 +78,18 @@ class Assistant:
     def _unknown_names(self, question: str) -> list[str]:
         """Proper names in the question that appear nowhere in the sources (another council, say)."""
         words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]{2,})\b", question)
-        return [w for w in words if not content_terms(w) or not self.index.knows_term(content_terms(w)[0])]
+        described = " ".join(f"{d.publisher} {d.title}" for d in self.index.documents().values()).lower()
+        return [w for w in words if w.lower() not in described
+                and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 
     def _choose(self, intent: Intent, question: str, candidates: list[Candidate]) -> list[Choice]:
         if not candidates or self._unknown_names(question):
             return []
-        asked = set(content_terms(intent.retrieval_text))
+        asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in SOURCE_WORDS}
+        weight = sum(asked.values()) or 1.0
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in _tokenize_all([text for _, _, text in sentences])]
+        sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_date and not DATE_RE.search(text):
@@ -90,8 +97,10 @@ class Assistant:
             if len(text.split()) < 4:
                 continue
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
-            overlap = len(asked & sentence_terms) / len(asked) if asked else 0.0
-            score = 0.55 * dense + 0.25 * overlap + 0.2 * candidate.hit.score
+            in_section = sections[candidate.hit.paragraph.key] - sentence_terms
+            overlap = (sum(w for t, w in asked.items() if t in sentence_terms)
+                       + 0.5 * sum(w for t, w in asked.items() if t in in_section)) / weight
+            score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
             scored.append(Choice(candidate, i, text, score))
         scored.sort(key=lambda c: c.score, reverse=True)
         if not intent.over_time:

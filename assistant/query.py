@@ -85,8 +85,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         r"|\b(has|have) (the )?council\b|\bcouncil (has|have|says|said|reports?)\b", lowered):
         kinds += ["council report", "council statement"]
 
-    years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", question)}))
     since_match = re.search(r"\bsince (?:the )?(?:(20\d\d)|(?:last |latest |most recent )?inspection)", lowered)
+    years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
+    years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
     since = None
     if since_match:
         since = int(since_match.group(1)) if since_match.group(1) else max((d.year or 0) for d in documents if d.kind == "inspection report") or None

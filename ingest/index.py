@@ -11,6 +11,7 @@ way leaves the previous index answering; its orphan records are removed by the n
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import asdict
@@ -219,11 +220,17 @@ class Index:
         tmp = self.data_dir / (LEXICAL_DIR + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
+        frequencies: dict[str, int] = {}
         if ids:
+            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+            for paragraph_tokens in tokens:
+                for term in set(paragraph_tokens):
+                    frequencies[term] = frequencies.get(term, 0) + 1
             retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
+            retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp / "bm25"))
-        (tmp / "meta.json").write_text(json.dumps({"fingerprint": self._fingerprint(), "ids": ids}))
+        meta = {"fingerprint": self._fingerprint(), "ids": ids, "frequencies": frequencies}
+        (tmp / "meta.json").write_text(json.dumps(meta))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
         self.__dict__.pop("_lexical", None)
@@ -237,12 +244,16 @@ class Index:
             self.rebuild_lexical()  # missing, or stale after an interrupted ingest
         meta = json.loads(meta_path.read_text())
         retriever = bm25s.BM25.load(str(self.data_dir / LEXICAL_DIR / "bm25")) if meta["ids"] else None
-        return retriever, meta["ids"], meta["fingerprint"]
+        return retriever, meta["ids"], meta["fingerprint"], meta.get("frequencies", {})
 
     def knows_term(self, stemmed: str) -> bool:
         """Whether any indexed paragraph uses this (stemmed) word."""
-        retriever = self._lexical[0]
-        return retriever is not None and stemmed in retriever.vocab_dict
+        return stemmed in self._lexical[3]
+
+    def idf(self, stemmed: str) -> float:
+        """Inverse document frequency of a (stemmed) word over the indexed paragraphs."""
+        frequencies, total = self._lexical[3], max(1, len(self._lexical[1]))
+        return math.log(1 + (total - frequencies.get(stemmed, 0) + 0.5) / (frequencies.get(stemmed, 0) + 0.5))
 
     def lexical_search(self, text: str, k: int, allowed: set[str] | None = None) -> dict[str, float]:
         """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions."""
@@ -250,7 +261,7 @@ class Index:
 
         if self._lexical[2] != self._fingerprint():
             self.__dict__.pop("_lexical", None)
-        retriever, ids, _ = self._lexical
+        retriever, ids, _, _ = self._lexical
         if retriever is None:
             return {}
         tokens = [t for t in bm25s.tokenize(text, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
