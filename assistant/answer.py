@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import Intent, analyse
+from assistant.query import Intent, analyse, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 
 MAX_SENTENCES = 5
+MIN_SENTENCES = 3
 MAX_PER_PARAGRAPH = 2
 ANSWER_FLOOR = 0.42  # a best sentence scoring below this does not answer the question
 MARGIN = 0.09  # further sentences must score within this of the best
+TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
@@ -68,7 +70,7 @@ class Assistant:
         self.index.require()
         intent = analyse(question, history, list(self.index.documents().values()))
         candidates = self.retriever.search(intent, k=12, filters=filters)
-        choices = self._choose(intent, question, candidates)
+        choices = self._choose(intent, question, candidates, history or [])
         if not choices:
             return self._not_answered(question, candidates)
         return self._compose(question, choices)
@@ -82,7 +84,7 @@ class Assistant:
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 
-    def _choose(self, intent: Intent, question: str, candidates: list[Candidate]) -> list[Choice]:
+    def _choose(self, intent: Intent, question: str, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
         if not candidates or self._unknown_names(question):
             return []
         asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in SOURCE_WORDS}
@@ -90,12 +92,14 @@ class Assistant:
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in _tokenize_all([text for _, _, text in sentences])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
+        already_said = [piece for m in history if m.get("role") == "assistant"
+                        for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_date and not DATE_RE.search(text):
                 continue
-            if len(text.split()) < 4:
-                continue
+            if len(text.split()) < 4 or any(_same_words(text, said) for said in already_said):
+                continue  # too short to stand alone, or a follow-up repeating what was already said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             in_section = sections[candidate.hit.paragraph.key] - sentence_terms
             overlap = (sum(w for t, w in asked.items() if t in sentence_terms)
@@ -103,15 +107,22 @@ class Assistant:
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
             scored.append(Choice(candidate, i, text, score))
         scored.sort(key=lambda c: c.score, reverse=True)
-        if not intent.over_time:
-            # answered from the documents the question names first (who and when), others only if they fail
-            for tier in _tiers(intent):
-                preferred = [c for c in scored if tier(c.candidate.document)]
-                if preferred and preferred[0].score >= ANSWER_FLOOR:
-                    scored = preferred
-                    break
         if not scored or scored[0].score < ANSWER_FLOOR:
             return []
+        over_time = intent.over_time or len(intent.years) > 1
+        if over_time and len(intent.years) > 1:
+            # "from 2016 to 2024": every year in the range, not only the two named
+            low, high = min(intent.years), max(intent.years)
+            scored = [c for c in scored if low <= (c.candidate.document.year or 0) <= high] or scored
+        elif not over_time:
+            # answered from the documents the question names first: a year it names (or "at the
+            # time") always; a publisher unless its documents answer clearly worse than the others
+            for tier, hard in _tiers(intent):
+                preferred = [c for c in scored if tier(c.candidate.document)]
+                floor = ANSWER_FLOOR if hard else max(ANSWER_FLOOR, scored[0].score - TIER_SLACK)
+                if preferred and preferred[0].score >= floor:
+                    scored = preferred
+                    break
         best = scored[0].score
         chosen: list[Choice] = []
         per_paragraph: dict[str, int] = {}
@@ -123,19 +134,21 @@ class Assistant:
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             chosen.append(choice)
 
+        if over_time:
+            # an answer that spans years quotes the best sentence of each year first
+            years: dict[int, Choice] = {}
+            for choice in scored:
+                year = choice.candidate.document.year or 0
+                if year not in years and choice.score >= max(ANSWER_FLOOR - MARGIN, best - 3 * MARGIN):
+                    years[year] = choice
+            for year in sorted(years, reverse=True):
+                take(years[year])
         for choice in scored:
-            if len(chosen) >= MAX_SENTENCES or choice.score < best - MARGIN:
+            # a handful of sentences: those close to the best, and at least MIN_SENTENCES that answer
+            close = choice.score >= best - MARGIN or len(chosen) < MIN_SENTENCES and choice.score >= ANSWER_FLOOR
+            if len(chosen) >= MAX_SENTENCES or not close:
                 break
             take(choice)
-        if intent.over_time or len(intent.years) > 1:
-            # an answer that spans years cites each year the sources cover
-            years = {c.candidate.document.year for c in chosen}
-            for choice in scored:
-                if choice.score < best - 3 * MARGIN or len(chosen) >= MAX_SENTENCES + 2:
-                    break
-                if choice.candidate.document.year not in years:
-                    take(choice)
-                    years.add(choice.candidate.document.year)
         return chosen
 
     # -- writing the answer ------------------------------------------------------------------------
@@ -199,7 +212,8 @@ def _tiers(intent: Intent):
             return True
         return document.publisher in intent.publishers or document.kind in intent.kinds
 
-    return [lambda d: when(d) and who(d), when, who]
+    timed = bool(intent.years or intent.since)
+    return [(lambda d: when(d) and who(d), timed), (when, timed), (who, False)]
 
 
 def _tokenize_all(texts: list[str]) -> list[list[str]]:
