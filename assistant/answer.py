@@ -13,8 +13,9 @@ from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 
 MAX_SENTENCES = 5
 MIN_SENTENCES = 3
+PER_DOCUMENT = 2  # sentences per document, first, in an answer over time
 MAX_PER_PARAGRAPH = 2
-ANSWER_FLOOR = 0.42  # a best sentence scoring below this does not answer the question
+ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the question
 MARGIN = 0.09  # further sentences must score within this of the best
 TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
@@ -22,6 +23,7 @@ DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|sept
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
 SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
                 "press", "mention", "describ"}
+RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 NOT_ANSWERED = "The sources do not answer this question."
 
 
@@ -96,8 +98,10 @@ class Assistant:
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
-            if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_date and not DATE_RE.search(text):
+            if intent.wants_number and not NUMBER_RE.search(text):
                 continue
+            if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
+                continue  # "published this morning" is dated by its document
             if len(text.split()) < 4 or any(_same_words(text, said) for said in already_said):
                 continue  # too short to stand alone, or a follow-up repeating what was already said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
@@ -109,7 +113,7 @@ class Assistant:
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR:
             return []
-        over_time = intent.over_time or len(intent.years) > 1
+        over_time = intent.over_time or len(intent.years) > 1 or intent.wants_date
         if over_time and len(intent.years) > 1:
             # "from 2016 to 2024": every year in the range, not only the two named
             low, high = min(intent.years), max(intent.years)
@@ -117,12 +121,17 @@ class Assistant:
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
-            for tier, hard in _tiers(intent):
+            both, when, who = _tiers(intent)
+            timed = bool(intent.years or intent.since)
+            for tier, last_resort in ((both, False), (when, timed), (who, False)):
                 preferred = [c for c in scored if tier(c.candidate.document)]
-                floor = ANSWER_FLOOR if hard else max(ANSWER_FLOOR, scored[0].score - TIER_SLACK)
+                floor = ANSWER_FLOOR if timed else max(ANSWER_FLOOR, scored[0].score - TIER_SLACK)
                 if preferred and preferred[0].score >= floor:
                     scored = preferred
                     break
+                if last_resort:
+                    # the sources from the time asked about do not answer; the others speak of another time
+                    return []
         best = scored[0].score
         chosen: list[Choice] = []
         per_paragraph: dict[str, int] = {}
@@ -135,14 +144,19 @@ class Assistant:
             chosen.append(choice)
 
         if over_time:
-            # an answer that spans years quotes the best sentence of each year first
-            years: dict[int, Choice] = {}
+            # an answer that spans years quotes the best sentences of each document first, newest first
+            by_document: dict[str, list[Choice]] = {}
             for choice in scored:
-                year = choice.candidate.document.year or 0
-                if year not in years and choice.score >= max(ANSWER_FLOOR - MARGIN, best - 3 * MARGIN):
-                    years[year] = choice
-            for year in sorted(years, reverse=True):
-                take(years[year])
+                if choice.score < max(ANSWER_FLOOR - MARGIN, best - 3 * MARGIN):
+                    break
+                group = by_document.setdefault(choice.candidate.document.id, [choice])
+                if choice is not group[0] and len(group) < PER_DOCUMENT and choice.score >= group[0].score - MARGIN / 2:
+                    group.append(choice)
+            newest_first = sorted(by_document.values(), key=lambda g: g[0].candidate.document.date or "", reverse=True)
+            for group in newest_first:
+                for choice in group:
+                    if len(chosen) < MAX_SENTENCES + 2:
+                        take(choice)
         for choice in scored:
             # a handful of sentences: those close to the best, and at least MIN_SENTENCES that answer
             close = choice.score >= best - MARGIN or len(chosen) < MIN_SENTENCES and choice.score >= ANSWER_FLOOR
@@ -198,7 +212,7 @@ class Assistant:
 
 
 def _tiers(intent: Intent):
-    """Document tests from strictest to loosest: named who and when, then when, then who."""
+    """Document tests: the named who and when, the when alone, the who alone."""
 
     def when(document: Document) -> bool:
         if intent.years:
@@ -212,8 +226,7 @@ def _tiers(intent: Intent):
             return True
         return document.publisher in intent.publishers or document.kind in intent.kinds
 
-    timed = bool(intent.years or intent.since)
-    return [(lambda d: when(d) and who(d), timed), (when, timed), (who, False)]
+    return (lambda d: when(d) and who(d)), when, who
 
 
 def _tokenize_all(texts: list[str]) -> list[list[str]]:

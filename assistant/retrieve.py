@@ -63,11 +63,19 @@ class Retriever:
         allowed = {d.id: d for d in documents.values() if filters is None or filters.allows(d)}
         if not allowed:
             return []
-        versions = {self.index.entries()[doc_id]["version"]: doc_id for doc_id in allowed}
-        where = None if len(allowed) == len(documents) else {"version": {"$in": sorted(versions)}}
+        entries = self.index.entries()
         query = self.embedder.embed_queries([intent.retrieval_text])[0]
-        dense = self.index.dense_search(query, CANDIDATES, where)
-        lexical = self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=set(versions))
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
+        # search everything allowed, then again only the documents the question names (who and
+        # when), so that those are among the candidates however the others score
+        named = {doc_id: d for doc_id, d in allowed.items() if intent_match(d, intent) > 0}
+        for scope in (allowed, named) if named and len(named) < len(allowed) else (allowed,):
+            versions = {entries[doc_id]["version"] for doc_id in scope}
+            where = None if len(scope) == len(documents) else {"version": {"$in": sorted(versions)}}
+            for key, score in self.index.dense_search(query, CANDIDATES, where).items():
+                dense[key] = max(score, dense.get(key, -1.0))
+            lexical.update(self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=versions))
         keys = list(dict.fromkeys([*dense, *lexical]))
         paragraphs = self.index.get_paragraphs(keys)
         vectors = self.index.sentence_vectors(list(paragraphs))
@@ -89,7 +97,8 @@ class Retriever:
             hit = Hit(paragraph=paragraph, score=score, dense=dense_score, lexical=lexical_score)
             candidates.append(Candidate(hit, sentence_scores, document))
         candidates.sort(key=lambda c: c.hit.score, reverse=True)
-        return candidates[:k]
+        best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
+        return candidates[:k] + best_named
 
 
 def content_terms(text: str) -> list[str]:
