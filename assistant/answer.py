@@ -23,6 +23,7 @@ DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|sept
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
 SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
                 "press", "mention", "describ"}
+PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 NOT_ANSWERED = "The sources do not answer this question."
 
@@ -98,8 +99,8 @@ class Assistant:
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
-            if intent.wants_number and not NUMBER_RE.search(text):
-                continue
+            if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_percentage and not PERCENT_RE.search(text):
+                continue  # the question asks for a figure this sentence does not give
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
                 continue  # "published this morning" is dated by its document
             if len(text.split()) < 4 or any(_same_words(text, said) for said in already_said):

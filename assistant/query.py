@@ -24,6 +24,7 @@ class Intent:
     latest: bool = False
     over_time: bool = False  # "has it improved", "changed from 2016 to 2024": cite each year
     wants_number: bool = False  # "how many", "average": an answer must hold a number
+    wants_percentage: bool = False  # "what percentage", "what proportion": an answer must hold one
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     history_years: tuple[int, ...] = field(default=())
 
@@ -105,6 +106,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         since=since,
         latest=latest,
         over_time=over_time,
+        wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         wants_date=bool(re.search(r"\b(on what date|what date|which date|when (was|were|did|is|will))\b", lowered)),
         history_years=history_years,
