@@ -16,6 +16,8 @@ MIN_SENTENCES = 3
 PER_DOCUMENT = 2  # sentences per document, first, in an answer over time
 MAX_PER_PARAGRAPH = 2
 ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the question
+CLEAR_FLOOR = 0.30  # ... unless its best paragraph stands CLEAR_GAP above all others
+CLEAR_GAP = 0.08
 MARGIN = 0.09  # further sentences must score within this of the best
 TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
@@ -112,7 +114,7 @@ class Assistant:
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
             scored.append(Choice(candidate, i, text, score))
         scored.sort(key=lambda c: c.score, reverse=True)
-        if not scored or scored[0].score < ANSWER_FLOOR:
+        if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
         over_time = intent.over_time or len(intent.years) > 1 or intent.wants_date
         if over_time and len(intent.years) > 1:
@@ -210,6 +212,14 @@ class Assistant:
             lines.append(f"- {short_heading(candidate.document)} {quote} [{marker}]")
         return Answer(question=question, text="\n".join(lines), answered=False, citations=tuple(citations),
                       related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related))
+
+
+def _clear_winner(scored: list[Choice]) -> bool:
+    """A weaker match still answers when one paragraph stands well clear of every other: a
+    question in everyday words ("a fallback arrangement") meeting the report's own ("back up plans")."""
+    best = scored[0]
+    runner_up = next((c.score for c in scored if c.candidate.hit.paragraph.key != best.candidate.hit.paragraph.key), 0.0)
+    return best.score >= CLEAR_FLOOR and best.score - runner_up >= CLEAR_GAP
 
 
 def _tiers(intent: Intent):
