@@ -27,6 +27,15 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", 
                 "press", "mention", "describ"}
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
+OFSTED_VOICE_RE = re.compile(
+    r"\b(the|ofsted.s|inspection|latest|new) report (also )?(said|says|stated|states|found|finds|highlight\w*|conclud\w*|"
+    r"confirm\w*|outlin\w*|criticis\w*|rated)\b|\binspectors (also )?(found|noted|saw|said|say)\b|"
+    r"\bofsted (said|says|found|finds|highlighted|outlined|commented|recognised|confirmed|rated|judged)\b|"
+    r"said the report|according to (ofsted|the report|inspectors)", re.I)
+COUNCIL_VOICE_RE = re.compile(
+    r"\b(councillor|cllr|director|cabinet member|leader of|chief executive)\b.*\bsaid\b|\b(she|he) (said|added)\b|"
+    r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
+VOICE_WEIGHT = 0.06
 NOT_ANSWERED = "The sources do not answer this question."
 
 
@@ -112,6 +121,7 @@ class Assistant:
             overlap = (sum(w for t, w in asked.items() if t in sentence_terms)
                        + 0.5 * sum(w for t, w in asked.items() if t in in_section)) / weight
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
+            score += VOICE_WEIGHT * _voice_match(text, candidate.document, intent)
             scored.append(Choice(candidate, i, text, score))
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
@@ -212,6 +222,23 @@ class Assistant:
             lines.append(f"- {short_heading(candidate.document)} {quote} [{marker}]")
         return Answer(question=question, text="\n".join(lines), answered=False, citations=tuple(citations),
                       related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related))
+
+
+def _voice_match(text: str, document: Document, intent: Intent) -> int:
+    """+1 when a sentence speaks in the voice the question asks for, -1 when in the other one.
+
+    Inside a press item or a council page, "the report said" and "inspectors found" carry
+    Ofsted's findings, while "Councillor X said" carries the council's reaction: a question about
+    what Ofsted found is answered from the first, a question about the council from the second.
+    """
+    wants_ofsted = "inspection report" in intent.kinds
+    wants_council = any("council" in kind for kind in intent.kinds)
+    if document.kind == "inspection report" or wants_ofsted == wants_council:
+        return 0
+    ofsted, council = bool(OFSTED_VOICE_RE.search(text)), bool(COUNCIL_VOICE_RE.search(text))
+    if ofsted == council:
+        return 0
+    return 1 if ofsted == wants_ofsted else -1
 
 
 def _clear_winner(scored: list[Choice]) -> bool:
