@@ -83,29 +83,64 @@ def _read_pdf(path: Path) -> list[Line]:
         # a PDF with only an owner password (print/copy restrictions) opens with the empty password
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise ReadError(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_page_text(page).splitlines() for page in reader.pages]
     except PdfReadError as exc:
         raise ReadError(f"{path}: broken PDF ({exc})") from exc
     lines: list[Line] = []
-    for number, page_text in enumerate(pages, start=1):
-        lines.extend(Line(raw, page=number) for raw in _unwrap_pdf_lines(page_text.splitlines()))
+    for number, page_lines in enumerate(_drop_page_furniture(pages), start=1):
+        lines.extend(Line(raw, page=number) for raw in _unwrap_pdf_lines(page_lines))
         lines.append(Line("", page=number))  # a page break is a block boundary the numbering rules may join
     return lines
+
+
+def _page_text(page) -> str:
+    """A page's text; layout mode keeps the vertical gaps between paragraphs and around headings as blank lines."""
+    try:
+        return page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode is stricter about odd fonts: fall back to plain extraction
+        return page.extract_text() or ""
+
+
+_PAGE_NUMBER_RE = re.compile(r"^(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
+
+
+def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Drop page numbers and running headers/footers: lines at the top or bottom of a page that are
+    a bare page number ("Page 2 of 3"), or short lines that recur there (digits aside) on most pages
+    and do not end a sentence as the last line of a paragraph does."""
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+    def edges(lines: list[str]) -> set[int]:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        return set(filled[:2] + filled[-2:])
+
+    seen: dict[str, int] = {}
+    for lines in pages:
+        for k in {key(lines[i]) for i in edges(lines)}:
+            seen[k] = seen.get(k, 0) + 1
+    running = {k for k, n in seen.items()
+               if n >= max(2, 0.6 * len(pages)) and len(k.split()) <= 12 and not k.endswith(tuple(".!?:;,"))}
+    return [
+        [line for i, line in enumerate(lines)
+         if not (i in edge and (_PAGE_NUMBER_RE.match(line.strip()) or key(line) in running))]
+        for lines, edge in ((lines, edges(lines)) for lines in pages)
+    ]
 
 
 def _unwrap_pdf_lines(raw_lines: list[str]) -> list[str]:
     """PDF text comes as wrapped visual lines: join them back into one line per paragraph.
 
-    A line ends its paragraph when it ends a sentence and is visibly short of the full width,
-    when it is far short of the full width (a heading or title), or when the next line starts a
-    numbered paragraph ("1. ", "4.3 ", "4.1. ") or a bullet. A wrapped line that merely begins
-    with a number ("18 children ...") continues its paragraph.
+    A blank line (a vertical gap) ends a paragraph. So does a line that ends a sentence and is
+    visibly short of the full width, a line far short of the full width (a heading or title), or
+    the next line starting a numbered paragraph ("1. ", "4.3 ", "4.1. ") or a bullet. A wrapped
+    line that merely begins with a number ("18 children ...") continues its paragraph.
     """
-    width = max((len(line.rstrip()) for line in raw_lines), default=0)
+    raw_lines = [" ".join(raw.split()) for raw in raw_lines]  # layout mode pads with spaces
+    width = max((len(line) for line in raw_lines), default=0)
     out: list[str] = []
     current = ""
-    for raw in raw_lines:
-        line = raw.strip()
+    for line in raw_lines:
         if not line:
             if current:
                 out.append(current)
