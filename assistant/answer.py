@@ -121,7 +121,10 @@ class Assistant:
             overlap = (sum(w for t, w in asked.items() if t in sentence_terms)
                        + 0.5 * sum(w for t, w in asked.items() if t in in_section)) / weight
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
-            score += VOICE_WEIGHT * _voice_match(text, candidate.document, intent)
+            voice = _voice_match(text, candidate.document, intent)
+            if voice < 0:
+                continue  # someone else's words: a councillor quoted in a press item is not Ofsted
+            score += VOICE_WEIGHT * voice
             scored.append(Choice(candidate, i, text, score))
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
@@ -149,7 +152,13 @@ class Assistant:
         chosen: list[Choice] = []
         per_paragraph: dict[str, int] = {}
 
+        wants_council = any("council" in kind for kind in intent.kinds)
+        originals = [c for c in scored if c.candidate.document.kind == "inspection report"]
+
         def take(choice: Choice) -> None:
+            if not wants_council and choice.candidate.document.kind != "inspection report":
+                # the council or the press repeating Ofsted's words: cite Ofsted, who said them first
+                choice = next((o for o in originals if _same_words(choice.text, o.text)), choice)
             key = choice.candidate.hit.paragraph.key
             if per_paragraph.get(key, 0) >= MAX_PER_PARAGRAPH or any(_same_words(choice.text, c.text) for c in chosen):
                 return

@@ -76,14 +76,16 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
         if name.lower() in lowered or words and all(w in lowered for w in words):
             publishers.append(name)
+    # "rather than what the council said": the voice a question sets aside is not the one it asks for
+    who_text = re.sub(r"\b(rather than|as opposed to|instead of|not|but not)\b[^,.;?]*", " ", lowered)
     kinds = []
-    if re.search(r"\bofsted\b", lowered) and not re.search(r"council'?s? (own|response|summary|said|say)", lowered):
+    if re.search(r"\b(ofsted|inspectors?)\b", who_text) and not re.search(r"council'?s? (own|response|summary)", who_text):
         kinds.append("inspection report")
-    if re.search(r"\b(press|newspaper|news|reporter|journalist|media|reported)\b", lowered):
+    if re.search(r"\b(press|newspaper|news|reporter|journalist|media|reported)\b", who_text):
         kinds.append("press")
-    if re.search(r"\b(council|town hall|authority|leaders?|we)\b", lowered) and re.search(
+    if re.search(
         r"\b(council'?s?|town hall)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
-        r"|\b(has|have) (the )?council\b|\bcouncil (has|have|says|said|reports?)\b", lowered):
+        r"|\b(has|have) (the )?council\b|\bcouncil (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
 
     since_match = re.search(r"\bsince (?:the )?(?:(20\d\d)|(?:last |latest |most recent )?inspection)", lowered)

@@ -119,3 +119,19 @@ def test_batch_cli_echoes_ids_in_order(tmp_path, corpus_index):
     assert [line["id"] for line in lines] == ["a", "b"]
     assert lines[0]["answered"] and lines[0]["citations"][0]["paragraph"] == "17"
     assert not lines[1]["answered"]
+
+
+def test_council_repeating_ofsted_words_is_cited_as_ofsted(assistant):
+    answer = assistant.ask("Is the availability and choice of homes for children in care and care leavers an area to improve?")
+    assert answer.answered
+    quoted = [(c.document.id, q) for c in answer.citations for q in [c.quote]]
+    repeats = [doc for doc, quote in quoted if "availability and choice of homes" in quote]
+    assert repeats and set(repeats) == {OFSTED}
+
+
+def test_ofsted_findings_in_a_press_item_are_kept_apart_from_the_councils_reaction(assistant):
+    answer = assistant.ask("In 2016, what did the Ofsted inspectors themselves find, rather than what the council said?")
+    assert answer.answered
+    assert {c.document.id for c in answer.citations} == {PRESS_2016}
+    for citation in answer.citations:
+        assert "said:" not in citation.quote and not citation.quote.startswith("\u201cWe")
