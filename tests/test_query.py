@@ -1,0 +1,56 @@
+"""Question analysis: who and when a question asks about, and follow-ups. Pure logic, no model."""
+
+from assistant.query import analyse, message_text, resolve_follow_up
+from assistant.records import Document
+
+DOCS = [
+    Document("a.txt", "Inspection", "Ofsted", "inspection report", "2024-07"),
+    Document("b.txt", "Progress", "Kirklees Council", "council report", "2026-03-19"),
+    Document("c.txt", "Damning report", "Dewsbury Reporter", "press", "2016-11-25"),
+]
+
+
+def test_publisher_and_kind():
+    assert analyse("What did Ofsted say about adoption?", [], DOCS).kinds == ("inspection report",)
+    assert analyse("What does the Dewsbury Reporter say?", [], DOCS).publishers == ("Dewsbury Reporter",)
+    assert "council report" in analyse("What has the council done about neglect?", [], DOCS).kinds
+
+
+def test_a_voice_set_aside_is_not_asked_for():
+    intent = analyse("What did inspectors find, rather than what the council said?", [], DOCS)
+    assert intent.kinds == ("inspection report",)
+
+
+def test_years_since_and_latest():
+    intent = analyse("What has changed since the 2024 inspection?", [], DOCS)
+    assert intent.since == 2024 and intent.years == ()
+    assert analyse("What did the 2016 report say?", [], DOCS).years == (2016,)
+    assert analyse("What is the latest position on fostering?", [], DOCS).latest
+    assert analyse("How did the rating change between 2016 and 2024?", [], DOCS).over_time
+
+
+def test_figures_and_dates_asked_for():
+    assert analyse("How many flats were provided?", [], DOCS).wants_number
+    assert analyse("What percentage of leavers are in work?", [], DOCS).wants_percentage
+    assert analyse("When was the service rated inadequate?", [], DOCS).wants_date
+    assert not analyse("What did Ofsted say about adoption?", [], DOCS).wants_number
+
+
+def test_follow_up_takes_the_earlier_question_and_its_time():
+    history = [{"role": "user", "content": "What happened in 2016?"},
+               {"role": "assistant", "content": [{"type": "text", "text": "Services were rated inadequate."}]}]
+    intent = analyse("How did the council respond at the time?", history, DOCS)
+    assert "What happened in 2016?" in intent.retrieval_text
+    assert intent.years == (2016,)
+
+
+def test_an_ordinal_picks_the_item_from_the_last_answer():
+    history = [{"role": "user", "content": "What were the three areas?"},
+               {"role": "assistant", "content": "1) homes for children; 2) written plans and records; 3) neglect practice."}]
+    resolved = resolve_follow_up("What progress on the second of those?", history)
+    assert "written plans and records" in resolved and "homes for children" not in resolved
+
+
+def test_message_text_reads_gradio_parts():
+    assert message_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "a b"
+    assert message_text("plain") == "plain"
