@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from assistant.query import Intent, analyse, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
+from ingest.index import tokenize
 
 MAX_SENTENCES = 5
 MIN_SENTENCES = 3
@@ -104,7 +105,7 @@ class Assistant:
         asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in SOURCE_WORDS}
         weight = sum(asked.values()) or 1.0
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
-        terms = [set(t) for t in _tokenize_all([text for _, _, text in sentences])]
+        terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
@@ -274,13 +275,3 @@ def _tiers(intent: Intent):
         return document.publisher in intent.publishers or document.kind in intent.kinds
 
     return (lambda d: when(d) and who(d)), when, who
-
-
-def _tokenize_all(texts: list[str]) -> list[list[str]]:
-    import bm25s
-
-    from ingest.index import _stemmer
-
-    if not texts:
-        return []
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)

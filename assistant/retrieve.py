@@ -3,13 +3,13 @@ fused into one score per paragraph, with the documents a question asks about fir
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.query import Intent
-from assistant.records import Document, Hit, Paragraph
+from assistant.records import Document, Hit
+from ingest.index import tokenize
 
 CANDIDATES = 40  # from each of dense and lexical search
 DENSE_WEIGHT = 0.65  # of the fused score; the rest is BM25 scaled to the best lexical score
@@ -102,13 +102,4 @@ class Retriever:
 
 
 def content_terms(text: str) -> list[str]:
-    """Stemmed content words, as BM25 sees them."""
-    import bm25s
-
-    from ingest.index import _stemmer
-
-    return bm25s.tokenize(text, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
-
-
-def paragraph_label(paragraph: Paragraph) -> str:
-    return re.sub(r"\s+", " ", paragraph.label)
+    return tokenize([text])[0]

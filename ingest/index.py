@@ -10,12 +10,13 @@ way leaves the previous index answering; its orphan records are removed by the n
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
 import shutil
 from dataclasses import asdict
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +53,20 @@ class Index:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._client = client
         self._paragraph_cache: dict[str, Paragraph] = {}
+        self._registry_cache: tuple[tuple[int, int], dict] | None = None
 
     # -- the registry -------------------------------------------------------------------
 
     def _registry(self) -> dict:
+        """The registry as on disk now (another process may have ingested): re-read only when it changed."""
         path = self.data_dir / REGISTRY
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"documents": {}}
+        if not path.exists():
+            return {"documents": {}}
+        stamp = path.stat()
+        key = (stamp.st_mtime_ns, stamp.st_size)
+        if self._registry_cache is None or self._registry_cache[0] != key:
+            self._registry_cache = (key, json.loads(path.read_text(encoding="utf-8")))
+        return self._registry_cache[1]
 
     def entries(self) -> dict[str, dict]:
         """doc_id -> registry entry (document fields plus version, sha256, paragraph count)."""
@@ -126,7 +135,7 @@ class Index:
                 collection.upsert(ids=ids[i:i + BATCH], embeddings=embeddings[i:i + BATCH],
                                   documents=texts[i:i + BATCH], metadatas=metas[i:i + BATCH])
 
-        registry = self._registry()
+        registry = copy.deepcopy(self._registry())  # the cached copy changes only once the file has
         old = registry["documents"].get(document.id)
         registry["documents"][document.id] = {
             **asdict(document), "judgements": [list(row) for row in document.judgements],
@@ -137,7 +146,7 @@ class Index:
             self._delete_version(old["version"])
 
     def remove(self, doc_id: str) -> None:
-        registry = self._registry()
+        registry = copy.deepcopy(self._registry())  # the cached copy changes only once the file has
         old = registry["documents"].pop(doc_id, None)
         _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
         if old:
@@ -222,7 +231,7 @@ class Index:
         tmp.mkdir()
         frequencies: dict[str, int] = {}
         if ids:
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+            tokens = tokenize(texts)
             for paragraph_tokens in tokens:
                 for term in set(paragraph_tokens):
                     frequencies[term] = frequencies.get(term, 0) + 1
@@ -257,15 +266,12 @@ class Index:
 
     def lexical_search(self, text: str, k: int, allowed: set[str] | None = None) -> dict[str, float]:
         """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions."""
-        import bm25s
-
         if self._lexical[2] != self._fingerprint():
             self.__dict__.pop("_lexical", None)
         retriever, ids, _, _ = self._lexical
         if retriever is None:
             return {}
-        tokens = [t for t in bm25s.tokenize(text, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
-                  if t in retriever.vocab_dict]
+        tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict]
         if not tokens:
             return {}
         mask = None
@@ -279,16 +285,20 @@ def _and(a: dict, b: dict | None) -> dict:
     return {"$and": [a, b]} if b else a
 
 
-_STEMMER = None
-
-
+@lru_cache(maxsize=1)
 def _stemmer():
-    global _STEMMER
-    if _STEMMER is None:
-        import Stemmer
+    import Stemmer
 
-        _STEMMER = Stemmer.Stemmer("english").stemWords
-    return _STEMMER
+    return Stemmer.Stemmer("english").stemWords
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Stemmed content words of each text: what BM25 indexes, and what answers compare."""
+    import bm25s
+
+    if not texts:
+        return []
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 def _document(entry: dict) -> Document:
