@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head`, say: stop quietly
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -227,7 +227,9 @@ def parse(lines: list[Line]) -> Structure:
                 _add_details(drafts, lines_out, page)
             continue
 
-        if current is not None and current.lines and (block.first[0].islower() or current.ends_open()):
+        # an unnumbered web page ends its standfirst without a full stop: there, only a lowercase
+        # start marks text cut by a page break
+        if current is not None and current.lines and (block.first[0].islower() or scheme != "none" and current.ends_open()):
             # a paragraph split by a page break: join the halves
             current.lines[-1] = f"{current.lines[-1].rstrip()} {texts[0]}"
             current.lines.extend(texts[1:])

@@ -463,3 +463,10 @@ def test_a_document_of_headings_only_has_no_paragraphs(tmp_path):
     path.write_text("# Title\n\n## One\n\n## Two\n", encoding="utf-8")
     with pytest.raises(ReadError, match="no paragraphs found"):
         read_document(path)
+
+
+def test_a_standfirst_without_a_full_stop_stays_its_own_paragraph():
+    council = corpus_doc(COUNCIL_2019)[1]
+    assert council[0].text == ("Children's Services in Kirklees have improved significantly, "
+                               "according to a new Ofsted inspection report")
+    assert council[1].text.startswith("The report highlights the progress made")
