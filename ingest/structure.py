@@ -258,7 +258,11 @@ def parse(lines: list[Line]) -> Structure:
             list_mode = True
             continue
 
-        sect = current_section() or ("summary" if scheme != "none" and not numbered_started else "")
+        sect = current_section()
+        if not sect and scheme != "none":
+            # unnumbered text in a numbered document, under no heading: named by where it stands
+            last = next((d.label for d in reversed(drafts) if d.label), "")
+            sect = f"after {last}" if numbered_started and last else "summary"
         drafts.append(_Draft(texts, sect, page))
         list_mode = is_item(texts[-1]) or texts[-1].endswith(":")
 

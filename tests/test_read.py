@@ -94,11 +94,12 @@ def test_docx_reader_keeps_reading_order_headings_lists_and_tables(report_docx):
     assert hints["- Police officers attend every meeting."] == "item"
 
 
-def test_an_owner_password_pdf_that_opens_without_a_password_is_read(report_pdf, tmp_path):
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_an_owner_password_pdf_that_opens_without_a_password_is_read(report_pdf, tmp_path, algorithm):
     from pypdf import PdfWriter
 
     writer = PdfWriter(clone_from=str(report_pdf.path))
-    writer.encrypt(user_password="", owner_password="owner-only", algorithm="RC4-128")
+    writer.encrypt(user_password="", owner_password="owner-only", algorithm=algorithm)
     restricted = tmp_path / "restricted.pdf"
     writer.write(str(restricted))
     assert texts(restricted) == texts(report_pdf.path)

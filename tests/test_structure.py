@@ -470,3 +470,10 @@ def test_a_standfirst_without_a_full_stop_stays_its_own_paragraph():
     assert council[0].text == ("Children's Services in Kirklees have improved significantly, "
                                "according to a new Ofsted inspection report")
     assert council[1].text.startswith("The report highlights the progress made")
+
+
+def test_unnumbered_text_after_the_numbers_is_named_by_where_it_stands():
+    lines = [Line(t) for t in ["Title", "", "1. One finding.", "2. Another finding.", "3. A third.", "",
+                               "A closing remark under no heading."]]
+    paragraphs = parse(lines).paragraphs
+    assert [p.label for p in paragraphs] == ["1", "2", "3", "after 3"]
