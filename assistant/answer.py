@@ -46,6 +46,7 @@ class Choice:
     index: int  # sentence number in the paragraph
     text: str
     score: float
+    overlap: float = 0.0  # share of the question's subject words (IDF-weighted) the sentence uses
 
 
 def short_heading(document: Document) -> str:
@@ -126,7 +127,7 @@ class Assistant:
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += VOICE_WEIGHT * voice
-            scored.append(Choice(candidate, i, text, score))
+            scored.append(Choice(candidate, i, text, score, overlap))
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
@@ -182,7 +183,9 @@ class Assistant:
                         take(choice)
         for choice in scored:
             # a handful of sentences: those close to the best, and at least MIN_SENTENCES that answer
-            close = choice.score >= best - MARGIN or len(chosen) < MIN_SENTENCES and choice.score >= ANSWER_FLOOR
+            # and share a word of the question's subject (a filler that shares none is noise)
+            close = choice.score >= best - MARGIN or (
+                len(chosen) < MIN_SENTENCES and choice.score >= ANSWER_FLOOR and choice.overlap > 0)
             if len(chosen) >= MAX_SENTENCES or not close:
                 break
             take(choice)

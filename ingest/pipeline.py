@@ -21,7 +21,7 @@ from ingest.structure import parse
 
 MANIFEST = "manifest.json"
 # Bump when reading or numbering changes, so that re-ingest rebuilds documents it would number differently.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 
 @dataclass

@@ -220,7 +220,7 @@ def parse(lines: list[Line]) -> Structure:
             rows = [tuple(cell.strip() for cell in t.split("\t") if cell.strip()) for t in texts]
             if rows[0] and rows[0][0].lower() == "judgement" and not judgements:
                 judgements = tuple((r[0], r[1]) for r in rows[1:] if len(r) >= 2)
-                lines_out = [f"{area}: {grade}" for area, grade in judgements]
+                lines_out = [": ".join(rows[0][:2]), *(f"{area}: {grade}" for area, grade in judgements)]
                 drafts.append(_Draft(lines_out, "judgements", page, kind="judgements", table=list(judgements)))
             else:
                 lines_out = [" ".join(r) if len(r) != 2 or r[0].endswith(":") else ": ".join(r) for r in rows if r]
