@@ -25,7 +25,10 @@ NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
 SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
-                "press", "mention", "describ"}
+                "press", "mention", "describ",
+                # and the frame of a question, which reports rarely use: "what did ... about"
+                "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",
+                "had", "were", "about", "ani", "tell", "can", "could", "would", "should"}
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 OFSTED_VOICE_RE = re.compile(
@@ -142,7 +145,7 @@ class Assistant:
             both, when, who = _tiers(intent)
             timed = bool(intent.years or intent.since)
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
-                preferred = [c for c in scored if tier(c.candidate.document)]
+                preferred = [c for c in scored if tier(c)]
                 floor = ANSWER_FLOOR if timed else max(ANSWER_FLOOR, scored[0].score - TIER_SLACK)
                 if preferred and preferred[0].score >= floor:
                     scored = preferred
@@ -263,18 +266,23 @@ def _clear_winner(scored: list[Choice]) -> bool:
 
 
 def _tiers(intent: Intent):
-    """Document tests: the named who and when, the when alone, the who alone."""
+    """Tests of a chosen sentence: the named who and when, the when alone, the who alone."""
 
-    def when(document: Document) -> bool:
+    def when(choice: Choice) -> bool:
+        year = choice.candidate.document.year
         if intent.years:
-            return document.year in intent.years
+            return year in intent.years
         if intent.since:
-            return (document.year or 0) > intent.since
+            return (year or 0) > intent.since
         return True
 
-    def who(document: Document) -> bool:
+    def who(choice: Choice) -> bool:
+        document = choice.candidate.document
         if not (intent.publishers or intent.kinds):
             return True
-        return document.publisher in intent.publishers or document.kind in intent.kinds
+        if document.publisher in intent.publishers or document.kind in intent.kinds:
+            return True
+        # Ofsted's findings as a press item or council page reports them ("inspectors noted ...")
+        return "inspection report" in intent.kinds and bool(OFSTED_VOICE_RE.search(choice.text))
 
-    return (lambda d: when(d) and who(d)), when, who
+    return (lambda c: when(c) and who(c)), when, who
