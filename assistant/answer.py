@@ -19,6 +19,7 @@ MAX_PER_PARAGRAPH = 2
 ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the question
 CLEAR_FLOOR = 0.30  # ... unless its best paragraph stands CLEAR_GAP above all others
 CLEAR_GAP = 0.08
+CLEAR_DENSE = 0.35  # ... and its meaning is near the question's: a shared place name alone is not an answer
 MARGIN = 0.09  # further sentences must score within this of the best
 TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
@@ -50,6 +51,7 @@ class Choice:
     text: str
     score: float
     overlap: float = 0.0  # share of the question's subject words (IDF-weighted) the sentence uses
+    dense: float = 0.0  # cosine similarity of the sentence to the question
 
 
 def short_heading(document: Document) -> str:
@@ -130,7 +132,7 @@ class Assistant:
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += VOICE_WEIGHT * voice
-            scored.append(Choice(candidate, i, text, score, overlap))
+            scored.append(Choice(candidate, i, text, score, overlap, dense))
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
@@ -262,7 +264,7 @@ def _clear_winner(scored: list[Choice]) -> bool:
     question in everyday words ("a fallback arrangement") meeting the report's own ("back up plans")."""
     best = scored[0]
     runner_up = next((c.score for c in scored if c.candidate.hit.paragraph.key != best.candidate.hit.paragraph.key), 0.0)
-    return best.score >= CLEAR_FLOOR and best.score - runner_up >= CLEAR_GAP
+    return best.score >= CLEAR_FLOOR and best.dense >= CLEAR_DENSE and best.score - runner_up >= CLEAR_GAP
 
 
 def _tiers(intent: Intent):
