@@ -41,6 +41,7 @@ COUNCIL_VOICE_RE = re.compile(
     r"\b(councillor|cllr|director|cabinet member|leader of|chief executive)\b.*\bsaid\b|\b(she|he) (said|added)\b|"
     r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
 VOICE_WEIGHT = 0.06
+RELATED = 0.7  # a word of the same family as the question's counts this much towards overlap
 NOT_ANSWERED = "The sources do not answer this question."
 
 
@@ -124,15 +125,18 @@ class Assistant:
             if len(text.split()) < 4 or any(_same_words(text, said) for said in already_said):
                 continue  # too short to stand alone, or a follow-up repeating what was already said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
-            in_section = sections[candidate.hit.paragraph.key] - sentence_terms
-            overlap = (sum(w for t, w in asked.items() if t in sentence_terms)
-                       + 0.5 * sum(w for t, w in asked.items() if t in in_section)) / weight
+            section_terms = sections[candidate.hit.paragraph.key]
+            overlap = sum(w * max(_uses(t, sentence_terms), 0.5 * _uses(t, section_terms)) for t, w in asked.items()) / weight
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
             voice = _voice_match(text, candidate.document, intent)
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += VOICE_WEIGHT * voice
             scored.append(Choice(candidate, i, text, score, overlap, dense))
+        if intent.findings_of:
+            # only sentences that report what the named review found can say what it concluded;
+            # one that merely mentions it ("we will use the review to ...") cannot
+            scored = [c for c in scored if _reports_findings(c.text, intent.findings_of)]
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
@@ -240,6 +244,23 @@ class Assistant:
             lines.append(f"- {short_heading(candidate.document)} {quote} [{marker}]")
         return Answer(question=question, text="\n".join(lines), answered=False, citations=tuple(citations),
                       related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related))
+
+
+def _reports_findings(text: str, name: str) -> bool:
+    """Does the sentence say what the named review, report or inquiry found ("the review found ...")?"""
+    noun = name.split()[-1]
+    return bool(re.search(rf"\b{noun}\b(\W+\w+){{0,8}}?\W+(found|finds|concluded|concludes|recommend\w*|identified|"
+                          rf"highlighted|revealed|said|says|stated|showed)\b|\b(according to|in) the {noun}\b", text, re.I))
+
+
+def _uses(term: str, terms: set[str]) -> float:
+    """1 when a sentence uses the question's word, RELATED when only a word of the same family
+    the stemmer keeps apart ("leader" and "leadership", "child" and "children"), else 0."""
+    if term in terms:
+        return 1.0
+    related = any(len(short) >= 5 and long.startswith(short) for t in terms
+                  for short, long in ((term, t), (t, term)) if len(short) < len(long))
+    return RELATED if related else 0.0
 
 
 def _voice_match(text: str, document: Document, intent: Intent) -> int:

@@ -27,6 +27,7 @@ class Intent:
     wants_percentage: bool = False  # "what percentage", "what proportion": an answer must hold one
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     history_years: tuple[int, ...] = field(default=())
+    findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
 
 
 def message_text(content) -> str:
@@ -112,4 +113,20 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         wants_date=bool(re.search(r"\b(on what date|what date|which date|when (was|were|did|is|will))\b", lowered)),
         history_years=history_years,
+        findings_of=_findings_of(question, documents),
     )
+
+
+FINDINGS_RE = re.compile(
+    r"\b(?:the\s+)?((?:[A-Z][\w'\u2019-]*\s+){1,6}(?:Review|Inquiry|Audit|Report|Investigation|Assessment|Evaluation|Study))\b"
+    r".*\b(conclud\w*|find|found|recommend\w*|reveal\w*|decide\w*)\b")
+
+
+def _findings_of(question: str, documents: list[Document]) -> str:
+    """The named review or inquiry whose findings the question asks for, unless it is one of our sources."""
+    match = FINDINGS_RE.search(question)
+    if not match:
+        return ""
+    name = match.group(1).strip()
+    titles = " ".join(d.title.lower() for d in documents)
+    return "" if name.lower() in titles else name

@@ -135,3 +135,49 @@ def test_ofsted_findings_in_a_press_item_are_kept_apart_from_the_councils_reacti
     assert {c.document.id for c in answer.citations} == {PRESS_2016}
     for citation in answer.citations:
         assert "said:" not in citation.quote and not citation.quote.startswith("\u201cWe")
+
+
+REVIEW_MENTIONED = """Riverside Borough Council: progress update
+
+1. Following a serious incident last year we will use the Riverside Practice Review to shape training for social workers.
+2. Social workers now visit children in care every six weeks, and managers check that visits happen on time.
+3. The council has recruited twelve new foster carers since the spring.
+"""
+REVIEW_REPORTED = REVIEW_MENTIONED + """4. The Riverside Practice Review found that agencies did not share information about the family quickly enough.
+"""
+
+
+def _ingest_text(tmp_path, index, embedder, text):
+    from ingest.pipeline import ingest
+
+    folder = tmp_path / "docs"
+    folder.mkdir(exist_ok=True)
+    (folder / "riverside-update.txt").write_text(text, encoding="utf-8")
+    meta = {"title": "Progress update", "publisher": "Riverside Borough Council", "kind": "council report", "date": "2025-03"}
+    report = ingest([folder], index, embedder, metadata=meta)
+    assert not report.failed, report.failed
+
+
+def test_a_review_only_mentioned_does_not_answer_what_it_concluded(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, REVIEW_MENTIONED)
+    answer = Assistant(tmp_index, embedder).ask("What did the Riverside Practice Review conclude?")
+    assert not answer.answered
+    assert answer.text.startswith("The sources do not answer this question.")
+
+
+def test_a_review_whose_findings_are_reported_is_cited(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, REVIEW_REPORTED)
+    answer = Assistant(tmp_index, embedder).ask("What did the Riverside Practice Review conclude?")
+    assert answer.answered
+    assert [c.paragraph.label for c in answer.citations][0] == "4"
+
+
+def test_words_of_one_family_count_as_the_question_s_words():
+    from assistant.answer import RELATED, _uses
+    from ingest.index import tokenize
+
+    # the stemmer keeps "leadership" and "leaders", "child" and "children" apart
+    assert _uses(tokenize(["leadership"])[0][0], set(tokenize(["leaders"])[0])) == RELATED
+    assert _uses(tokenize(["child"])[0][0], set(tokenize(["children"])[0])) == RELATED
+    assert _uses(tokenize(["care"])[0][0], set(tokenize(["career"])[0])) == 0  # a short stem is not a family
+    assert _uses(tokenize(["plans"])[0][0], set(tokenize(["planning plan"])[0])) == 1
