@@ -136,7 +136,7 @@ class Assistant:
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
             # one that merely mentions it ("we will use the review to ...") cannot
-            scored = [c for c in scored if _reports_findings(c.text, intent.findings_of)]
+            scored = [c for c in scored if _reports_findings(c.text, c.candidate.hit.paragraph.text, intent.findings_of)]
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
@@ -246,9 +246,12 @@ class Assistant:
                       related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related))
 
 
-def _reports_findings(text: str, name: str) -> bool:
+def _reports_findings(text: str, paragraph: str, name: str) -> bool:
     """Does the sentence say what the named review, report or inquiry found ("the review found ...")?"""
-    noun = name.split()[-1]
+    *words, noun = name.split()
+    # the paragraph must name this review, not another one ("a recent independent review found")
+    if not all(re.search(rf"\b{re.escape(w)}\b", paragraph, re.I) for w in words):
+        return False
     return bool(re.search(rf"\b{noun}\b(\W+\w+){{0,8}}?\W+(found|finds|concluded|concludes|recommend\w*|identified|"
                           rf"highlighted|revealed|said|says|stated|showed)\b|\b(according to|in) the {noun}\b", text, re.I))
 
