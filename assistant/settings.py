@@ -20,6 +20,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("LLM_MODEL", "", "Model name sent to the LLM endpoint."),
     ("LLM_KEY", "", "API key for the LLM endpoint, if it needs one."),
     ("AUTH", "", "Optional web app login as user:password; empty means no login."),
+    ("UPLOADS", "on", "Whether the web app lets people add reports; set to off to turn uploading off."),
 )
 
 _DEFAULTS = {name: default for name, default, _ in SETTINGS}

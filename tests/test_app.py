@@ -1,0 +1,388 @@
+"""The web app in a real browser (Debian's chromium driven by Playwright; see DEVELOPERS.md):
+ask and open a citation, narrow the search, read a document, build and export a note, check
+citations, add a report, and markup inside documents or questions that never runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
+QUESTION = "What did Ofsted say about care leaver accommodation?"
+OFSTED_2024 = "Inspection of Kirklees local authority children's services"
+TIMEOUT = 30_000  # ms: an answer takes well under a second, a first model load a few
+
+# Reading strips whole tags (<b>, <script>...</script>) from text, but an unclosed one, a Markdown
+# link and the title given at upload reach the views as they are.
+INJECTED = """Testshire children's services: a report with markup in it
+
+Inspectors found that the pantomime horse scheme works well for children in care. It is popular.
+
+The council's pantomime horse budget is [a link](javascript:window.__pwned=3) generous <img src=x onerror="window.__pwned = 2"
+"""
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Debian's chromium, headless, never a downloaded browser (`playwright install` is not used)."""
+    return {"executable_path": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage"]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(assistant, **options):
+    import app
+
+    ui = app.build_ui(assistant, **{"uploads": False, **options})
+    url = app.launch(ui, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    return ui, url
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus_index, embedder):
+    from assistant.answer import Assistant
+
+    return Assistant(corpus_index, embedder)
+
+
+@pytest.fixture(scope="session")
+def app_url(assistant):
+    """The app over the shared corpus index, uploads off (the shared index is read-only)."""
+    ui, url = serve(assistant)
+    yield url
+    ui.close()
+
+
+@pytest.fixture(scope="session")
+def upload_app(tmp_path_factory, corpus_index, embedder):
+    """The app, uploads on, over a copy of the corpus index: (url, index)."""
+    from assistant.answer import Assistant
+    from ingest.index import Index
+
+    copy = tmp_path_factory.mktemp("upload-index") / "data"
+    shutil.copytree(corpus_index.data_dir, copy)
+    index = Index(copy)
+    ui, url = serve(Assistant(index, embedder), uploads=True)
+    yield url, index
+    ui.close()
+
+
+def open_app(page, url):
+    page.set_default_timeout(TIMEOUT)
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+
+
+def ask(page, question: str, answers_before: int | None = None):
+    """Type a question, press Ask, wait for its answer; returns the answer's locator."""
+    bots = page.locator("#chat [data-testid='bot']")
+    before = bots.count() if answers_before is None else answers_before
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    page.wait_for_function(
+        "([n]) => document.querySelectorAll(\"#chat [data-testid='bot']\").length > n", arg=[before])
+    return bots.nth(before)
+
+
+def tab(page, name: str):
+    page.get_by_role("tab", name=name).click()
+
+
+# -- asking ----------------------------------------------------------------------------------------
+
+
+def test_ask_click_a_citation_see_the_paragraph(page, app_url, assistant):
+    open_app(page, app_url)
+    answer = ask(page, QUESTION)
+    expected = assistant.ask(QUESTION)
+    assert expected.answered and expected.citations
+    first = expected.citations[0]
+    assert first.quote.split(". ")[0][:40] in answer.inner_text()
+
+    answer.locator("a[href='#cite-0-1']").first.click()
+    panel = page.locator("#source-panel")
+    panel.locator(".para.target").wait_for()
+    assert first.document.title in panel.inner_text()
+    assert first.document.publisher in panel.inner_text()
+    assert first.document.date in panel.inner_text()
+    assert panel.locator(".para.target").get_attribute("data-label") == first.paragraph.label
+    highlighted = " ".join(panel.locator(".para.target mark").all_inner_texts())
+    assert first.quote.split(". ")[0][:40] in highlighted
+    assert panel.locator(".para").count() > 1  # the paragraphs around it too
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+
+    # a follow-up is answered in the same conversation; its own citations open its own paragraphs
+    follow = ask(page, "And what about the quality of their pathway plans?", answers_before=1)
+    expected_follow = assistant.ask("And what about the quality of their pathway plans?", [
+        {"role": "user", "content": QUESTION}, {"role": "assistant", "content": expected.text}])
+    assert follow.locator("a[href^='#cite-1-']").count() >= 1 or not expected_follow.citations
+    if expected_follow.citations:
+        follow.locator("a[href='#cite-1-1']").first.click()
+        page.wait_for_function(
+            "([label]) => document.querySelector('#source-panel .para.target')?.dataset.label === label",
+            arg=[expected_follow.citations[0].paragraph.label])
+    # the list of sources opens the first answer's citations too, without the chat links
+    answer.click()
+    page.locator("#sources label").first.click()
+    page.wait_for_function(
+        "([label]) => document.querySelector('#source-panel .para.target')?.dataset.label === label",
+        arg=[first.paragraph.label])
+
+
+def test_narrow_the_search_to_a_publisher(page, app_url):
+    open_app(page, app_url)
+    page.get_by_text("Narrow the search").click()
+    page.locator("#filter-publishers input").click()
+    page.get_by_role("option", name="Dewsbury Reporter").click()
+    page.keyboard.press("Escape")
+    answer = ask(page, "What did the report say about social workers?")
+    text = answer.inner_text()
+    assert "Dewsbury Reporter" in text
+    assert "Ofsted (2024" not in text and "Kirklees Council (20" not in text
+
+
+def test_a_question_with_markup_is_shown_as_text(page, app_url):
+    open_app(page, app_url)
+    question = "<img src=x onerror=\"window.__pwned = 1\"> <script>window.__pwned = 2</script> what about *care leavers*?"
+    ask(page, question)
+    user = page.locator("#chat [data-testid='user']").last
+    assert "<img src=x" in user.inner_text() and "<script>" in user.inner_text()
+    assert user.locator("img, script, em").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def test_read_a_document_jump_to_a_label_see_the_judgements(page, app_url, corpus_index):
+    open_app(page, app_url)
+    tab(page, "Read")
+    page.locator("#reader-document input").click()
+    page.get_by_role("option", name=re.compile(re.escape(OFSTED_2024))).click()
+    reader = page.locator("#reader")
+    reader.locator("table.judgements").wait_for()
+    table = reader.locator("table.judgements").inner_text()
+    assert "Overall effectiveness" in table and "Good" in table and "Requires improvement to be good" in table
+    assert reader.locator(".para[data-label='55']").count() == 1
+
+    page.locator("#jump-label textarea").fill("para 55")
+    page.locator("#jump").click()
+    page.locator("#jump-panel .para.target[data-label='55']").wait_for()
+    paragraph_55 = next(p for p in corpus_index.paragraphs("corpus/2024-ofsted-ilacs-inspection.txt") if p.label == "55")
+    assert paragraph_55.text[:60] in page.locator("#jump-panel .para.target").inner_text()
+    assert reader.locator(".para.target[data-label='55']").count() == 1
+
+    page.locator("#jump-label textarea").fill("9999")
+    page.locator("#jump").click()
+    page.get_by_text("has no paragraph '9999'").wait_for()
+    assert "Traceback" not in page.content()
+
+
+def test_assigned_numbers_are_marked(page, app_url):
+    open_app(page, app_url)
+    tab(page, "Read")
+    page.locator("#reader-document input").click()
+    page.get_by_role("option", name=re.compile("Dewsbury Reporter")).click()
+    reader = page.locator("#reader")
+    reader.locator(".para").first.wait_for()
+    assert "*" in reader.locator(".para-label").first.inner_text()
+    assert "number assigned in reading order" in reader.inner_text()
+    assert reader.locator("table.judgements").count() == 0
+
+
+# -- the briefing note ----------------------------------------------------------------------------------
+
+
+def test_build_a_note_and_export_it(page, app_url, tmp_path):
+    pytest.importorskip("assistant.note")
+    import docx
+
+    open_app(page, app_url)
+    ask(page, QUESTION)
+    page.locator("#add-to-note").click()
+    page.get_by_text("Added to the note").wait_for()
+    tab(page, "Briefing note")
+    wording = page.locator("#note-wording textarea")
+    assert wording.input_value()
+    edited = "Edited by a councillor: " + wording.input_value()
+    wording.fill(edited)
+    page.locator("#save-wording").click()
+    page.wait_for_function("document.querySelector('#note-preview textarea').value.includes('Edited by a councillor')")
+
+    page.locator("#export-md").click()
+    link = page.locator("#note-file a").first
+    link.wait_for()
+    with page.expect_download() as download:
+        link.click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Edited by a councillor" in markdown
+    assert "Ofsted" in markdown and OFSTED_2024 in markdown and "2024" in markdown
+    assert re.search(r"paragraph \d+|para\.? \d+", markdown, re.I)
+
+    page.locator("#export-docx").click()
+    page.wait_for_function("[...document.querySelectorAll('#note-file a')].some(a => a.textContent.includes('.docx'))")
+    with page.expect_download() as download:
+        page.locator("#note-file a", has_text=".docx").first.click()
+    saved = tmp_path / "note.docx"
+    shutil.copy(download.value.path(), saved)
+    text = "\n".join(p.text for p in docx.Document(str(saved)).paragraphs)
+    text += "\n".join(cell.text for table in docx.Document(str(saved)).tables for row in table.rows for cell in row.cells)
+    assert "Edited by a councillor" in text and OFSTED_2024 in text
+
+
+# -- checking citations ------------------------------------------------------------------------------------
+
+
+def test_the_checker_flags_missing_and_unsupported_citations(page, app_url, corpus_index):
+    pytest.importorskip("assistant.check")
+    doc = "corpus/2024-ofsted-ilacs-inspection.txt"
+    paragraph_55 = next(p for p in corpus_index.paragraphs(doc) if p.label == "55")
+    passage = (f"{paragraph_55.sentence_texts()[0]} (Ofsted 2024, para 55). "
+               "Ofsted found that the council's parks are beautifully kept (para 56). "
+               "Inspectors praised the new swimming pool (paragraph 999).")
+    open_app(page, app_url)
+    tab(page, "Check citations")
+    page.locator("#check-passage textarea").fill(passage)
+    page.locator("#check-document input").click()
+    page.get_by_role("option", name=re.compile(re.escape(OFSTED_2024))).click()
+    page.locator("#check").click()
+    results = page.locator("#check-results")
+    results.locator(".check-sentence").nth(2).wait_for()
+    rows = results.locator(".check-row")
+    verdicts = [(rows.nth(i).get_attribute("data-exists"), rows.nth(i).get_attribute("data-supports"))
+                for i in range(rows.count())]
+    assert verdicts[0] == ("true", "true")
+    assert verdicts[1] == ("true", "false")  # paragraph 56 exists, but says nothing of parks
+    assert verdicts[2][0] == "false"  # there is no paragraph 999
+    assert paragraph_55.text[:50] in rows.nth(0).inner_text()  # the paragraph beside the sentence
+    assert "no such paragraph" in rows.nth(2).inner_text()
+
+
+# -- adding a report ---------------------------------------------------------------------------------------
+
+
+def upload(page, path: Path, title: str, publisher: str = "Testshire Council", date: str = "2025-05"):
+    tab(page, "Add a report")
+    page.locator("#upload-file input[type=file]").set_input_files(str(path))
+    page.locator("#upload-title textarea").fill(title)
+    page.locator("#upload-publisher textarea").fill(publisher)
+    page.locator("#upload-date textarea").fill(date)
+    page.locator("#upload").click()
+    status = page.locator("#upload-status p")
+    status.wait_for()
+    return status.inner_text()
+
+
+def test_an_unreadable_file_is_refused_and_the_index_unchanged(page, upload_app, tmp_path):
+    url, index = upload_app
+    broken = tmp_path / "broken-report.pdf"
+    broken.write_bytes(b"%PDF-1.7\nthis is not really a PDF at all\n")
+    before = (index.data_dir / "registry.json").read_bytes()
+    open_app(page, url)
+    message = upload(page, broken, "A broken report")
+    assert "refused" in message and "broken-report.pdf" in message
+    assert "Traceback" not in page.content()
+    assert (index.data_dir / "registry.json").read_bytes() == before
+    assert not (index.data_dir / "uploads" / "broken-report.pdf").exists()
+
+
+def test_an_uploaded_report_can_be_read_and_its_markup_stays_inert(page, upload_app, tmp_path):
+    url, index = upload_app
+    report = tmp_path / "testshire <b>markup<b>.txt"
+    report.write_text(INJECTED, encoding="utf-8")
+    open_app(page, url)
+    message = upload(page, report, "Testshire <script>window.__pwned = 4</script> report")
+    assert "was added" in message, message
+    doc_id = next(d.id for d in index.documents().values() if d.title.startswith("Testshire <script>"))
+    assert doc_id.startswith("data/uploads/") or "/uploads/" in doc_id
+
+    tab(page, "Read")
+    page.locator("#reader-document input").click()
+    page.get_by_role("option", name=re.compile("Testshire")).click()
+    reader = page.locator("#reader")
+    reader.locator(".para").first.wait_for()
+    text = reader.inner_text()
+    assert '<img src=x onerror="window.__pwned = 2"' in text and "[a link](javascript:window.__pwned=3)" in text
+    assert "Testshire <script>window.__pwned = 4</script> report" in text
+    assert reader.locator("script, img, a").count() == 0
+
+    tab(page, "Ask")
+    answer = ask(page, "What did inspectors find about the pantomime horse scheme?")
+    assert "pantomime horse" in answer.inner_text()
+    assert answer.locator("script, img").count() == 0
+    answer.locator("a[href^='#cite-']").first.click()
+    panel = page.locator("#source-panel")
+    panel.locator(".para.target").wait_for()
+    assert "Testshire <script>" in panel.inner_text()
+    assert panel.locator("script, img").count() == 0
+    assert answer.locator("a:not([href^='#cite-'])").count() == 0
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__pwned") is None
+    assert doc_id in index.entries()
+    assert (index.data_dir / "uploads" / Path(doc_id).name).exists()
+
+
+# -- safety and failure ----------------------------------------------------------------------------------------
+
+
+def test_uploads_off_means_no_upload_tab(page, app_url):
+    open_app(page, app_url)
+    assert page.get_by_role("tab", name="Read").count() == 1
+    assert page.get_by_role("tab", name="Add a report").count() == 0
+
+
+def test_a_failure_shows_a_short_message_and_the_app_keeps_serving(page, assistant):
+    class Broken:
+        index = assistant.index
+        retriever = assistant.retriever
+        calls = 0
+
+        def ask(self, question, history=None, filters=None):
+            Broken.calls += 1
+            if Broken.calls == 1:
+                raise RuntimeError("deep inside: a stack trace nobody should see")
+            return assistant.ask(question, history, filters)
+
+    ui, url = serve(Broken())
+    try:
+        open_app(page, url)
+        first = ask(page, QUESTION)
+        assert "Something went wrong" in first.inner_text()
+        assert "stack trace" not in page.content() and "Traceback" not in page.content()
+        second = ask(page, QUESTION, answers_before=1)
+        assert second.locator("a[href^='#cite-']").count() >= 1
+    finally:
+        ui.close()
+
+
+def test_listens_on_loopback_and_can_require_a_login(assistant, page):
+    import app
+
+    ui = app.build_ui(assistant, uploads=False)
+    url = app.launch(ui, port=free_port(), auth=("councillor", "secret"), prevent_thread_lock=True)
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        page.goto(url)
+        page.get_by_role("button", name=re.compile("login", re.I)).wait_for()
+        assert page.locator("#question").count() == 0
+        response = page.request.get(url + "config")
+        assert response.status in (401, 403) or "chat" not in json.dumps(response.text())
+    finally:
+        ui.close()
