@@ -447,6 +447,15 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None) -> gr.Blocks:
             upload_button.click(add_report, [upload_file, upload_title, upload_publisher, upload_date, upload_kind],
                                 [upload_status, only_documents, only_publishers, only_years, reader_document,
                                  check_document, upload_file], concurrency_limit=1)
+        def refresh_choices():
+            # a report added in another session since this page was built is listed too
+            choices = views.document_choices()
+            return (gr.Dropdown(choices=choices), gr.Dropdown(choices=views.publisher_choices()),
+                    gr.Dropdown(choices=views.year_choices()), gr.Dropdown(choices=choices),
+                    gr.Dropdown(choices=[("(work it out from the passage)", "")] + choices))
+
+        ui.load(refresh_choices, None, [only_documents, only_publishers, only_years, reader_document, check_document],
+                api_visibility="private")
     return ui
 
 
@@ -470,8 +479,19 @@ def main() -> None:
     if index.is_empty():
         print("Building the index from the bundled corpus (first run)...")
         print(ingest([settings.corpus_dir()], index, embedder).summary())
-    auth = tuple(settings.get("AUTH").split(":", 1)) if settings.get("AUTH") else None
-    launch(build_ui(Assistant(index, embedder)), auth=auth)
+    embedder.model  # noqa: B018 - load it now, not while the first person waits for an answer
+    launch(build_ui(Assistant(index, embedder)), auth=login())
+
+
+def login() -> tuple[str, str] | None:
+    """The optional login from the AUTH setting ("user:password")."""
+    value = settings.get("AUTH")
+    if not value:
+        return None
+    user, colon, password = value.partition(":")
+    if not (user and colon and password):
+        raise SystemExit("ASSISTANT_AUTH must be user:password, e.g. ASSISTANT_AUTH=councillor:a-long-passphrase")
+    return user, password
 
 
 if __name__ == "__main__":
