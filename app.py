@@ -100,10 +100,11 @@ class Views:
             raise AssistantError("That document is not in the index.")
         return document
 
-    def paragraph_text(self, doc_id, label) -> str | None:
-        document = self.index.document(doc_id) or next(
-            (d for d in self.index.documents().values() if d.title == doc_id), None)
-        if document is None:
+    def paragraph_text(self, document, label) -> str | None:
+        """A cited paragraph's text; the document given as a Document, its id or its title."""
+        key = getattr(document, "id", document)
+        document = self.index.document(key) or next((d for d in self.index.documents().values() if d.title == key), None)
+        if document is None or label is None:
             return None
         found = present.find_label(self.paragraphs(document.id), str(label))
         return found.text if found else None

@@ -225,9 +225,10 @@ def check_html(results, paragraph_text) -> str:
                 verdict = '<span class="ok">\u2713 supports the sentence</span>'
             else:
                 verdict = '<span class="bad">\u2717 does not support the sentence</span>'
-            where = f"{esc(c.document or 'unknown document')}, paragraph {esc(c.paragraph or '?')}"
+            name = getattr(c.document, "title", c.document) or "unknown document"
+            where = f"{esc(name)}, paragraph {esc(getattr(c.paragraph, 'label', c.paragraph) or '?')}"
             reason = f"<div>{esc(c.reason)}</div>" if c.reason else ""
-            text = paragraph_text(c.document, c.paragraph) if c.exists else None
+            text = paragraph_text(c.document, getattr(c.paragraph, "label", c.paragraph)) if c.exists else None
             shown = esc(text) if text else "<em>(not found)</em>"
             rows.append(f'<div class="check-row" data-exists="{str(bool(c.exists)).lower()}" '
                         f'data-supports="{str(bool(c.supports)).lower()}"><div class="check-verdict">'
