@@ -1,0 +1,98 @@
+"""A briefing note: answers added one by one, their wording edited, exported as Markdown or DOCX
+with a reference list a reader can check (document, publisher, date, paragraph, quoted words)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.records import Answer, Citation
+
+MARKER_RE = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    question: str
+    text: str  # the wording, as the writer edited it; markers [n] refer to this item's citations
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reference:
+    number: int
+    citation: Citation
+    quotes: tuple[str, ...]
+
+    def describe(self) -> str:
+        c = self.citation
+        assigned = " (number assigned in reading order)" if c.paragraph.assigned else ""
+        return (f"{c.document.publisher}, \u201c{c.document.title}\u201d, {c.document.date or 'undated'}, "
+                f"paragraph {c.paragraph.label}{assigned} ({c.document.id})")
+
+
+def from_answer(answer: Answer) -> NoteItem:
+    return NoteItem(question=answer.question, text=answer.text, citations=answer.citations)
+
+
+def number_references(items: list[NoteItem]) -> tuple[list[str], list[Reference]]:
+    """Each item's text with its markers renumbered note-wide, and the note's reference list.
+
+    The same paragraph cited by two items is one reference; a marker the writer added that no
+    citation backs is left as written, so the reader sees it cannot be checked.
+    """
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[str]] = {}
+    first: dict[str, Citation] = {}
+    texts = []
+    for item in items:
+        by_marker = {c.marker: c for c in item.citations}
+        for c in item.citations:
+            key = c.paragraph.key
+            numbers.setdefault(key, len(numbers) + 1)
+            first.setdefault(key, c)
+            if c.quote and c.quote not in quotes.setdefault(key, []):
+                quotes[key].append(c.quote)
+
+        def renumber(match: re.Match, by_marker=by_marker) -> str:
+            cited = by_marker.get(int(match.group(1)))
+            return f"[{numbers[cited.paragraph.key]}]" if cited else match.group(0)
+
+        texts.append(MARKER_RE.sub(renumber, item.text))
+    references = [Reference(n, first[key], tuple(quotes.get(key, ()))) for key, n in numbers.items()]
+    return texts, references
+
+
+def to_markdown(items: list[NoteItem], title: str) -> str:
+    texts, references = number_references(items)
+    lines = [f"# {title}", ""]
+    for item, text in zip(items, texts):
+        lines += [f"## {item.question}", "", text, ""]
+    if references:
+        lines += ["## References", ""]
+    for ref in references:
+        lines.append(f"{ref.number}. {ref.describe()}")
+        lines += [f"   > \u201c{quote}\u201d" for quote in ref.quotes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_docx(items: list[NoteItem], path: Path, title: str) -> Path:
+    import docx
+
+    texts, references = number_references(items)
+    document = docx.Document()
+    document.add_heading(title, level=0)
+    for item, text in zip(items, texts):
+        document.add_heading(item.question, level=2)
+        for block in text.split("\n\n"):
+            document.add_paragraph(block)
+    if references:
+        document.add_heading("References", level=1)
+    for ref in references:
+        document.add_paragraph(f"[{ref.number}] {ref.describe()}")
+        for quote in ref.quotes:
+            document.add_paragraph(f"\u201c{quote}\u201d", style="Quote")
+    path = Path(path)
+    document.save(str(path))
+    return path

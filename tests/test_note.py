@@ -1,0 +1,55 @@
+"""Briefing notes: answers added, wording edited, exported as Markdown and DOCX with a reference
+list (document, publisher, date, paragraph, quoted words) and note-wide reference numbers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import docx
+import pytest
+
+from assistant.answer import Assistant
+from assistant.note import from_answer, to_docx, to_markdown
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def items(corpus_index, embedder):
+    assistant = Assistant(corpus_index, embedder)
+    first = from_answer(assistant.ask("What did Ofsted say about care leavers living in bed and breakfast accommodation?"))
+    second = from_answer(assistant.ask("What did Ofsted say about care leavers in bed and breakfast accommodation and their stability?"))
+    return [replace(first, text="Edited: " + first.text), second]
+
+
+def test_markdown_has_the_edited_text_and_a_checkable_reference_list(items):
+    markdown = to_markdown(items, "Care leavers: briefing")
+    assert markdown.startswith("# Care leavers: briefing")
+    assert "Edited: " in markdown
+    references = markdown.split("## References", 1)[1]
+    first = items[0].citations[0]
+    assert first.document.title in references and first.document.publisher in references
+    assert f"paragraph {first.paragraph.label}" in references and (first.document.date or "") in references
+    assert first.quote in references
+
+
+def test_the_same_paragraph_is_one_reference_and_markers_are_renumbered(items):
+    markdown = to_markdown(items, "Note")
+    references = markdown.split("## References", 1)[1]
+    keys = [c.paragraph.key for item in items for c in item.citations]
+    numbered = [line for line in references.splitlines() if line[:1].isdigit()]
+    assert len(numbered) == len(set(keys)) < len(keys)  # both answers cite paragraph 55: one reference
+    shared = next(c.paragraph for c in items[0].citations if c.paragraph.key in {d.paragraph.key for d in items[1].citations})
+    number = next(line.split(".")[0] for line in numbered if f"paragraph {shared.label} (" in line and shared.doc_id in line)
+    second_text = markdown.split("\n## ")[2]  # title, first item, second item, references
+    marker_in_second = next(c.marker for c in items[1].citations if c.paragraph.key == shared.key)
+    assert f"[{number}]" in second_text
+    assert items[1].text.count(f"[{marker_in_second}]") == second_text.count(f"[{number}]")
+
+
+def test_docx_has_the_text_and_the_references(items, tmp_path):
+    path = to_docx(items, tmp_path / "note.docx", "Care leavers: briefing")
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "Care leavers: briefing" in text and "Edited: " in text
+    first = items[0].citations[0]
+    assert first.document.title in text and f"paragraph {first.paragraph.label}" in text and first.quote in text
