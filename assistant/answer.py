@@ -86,16 +86,21 @@ class Assistant:
         self.retriever = Retriever(index, embedder)
 
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
+        return self.prepare(question, history, filters)[1]
+
+    def prepare(self, question: str, history: list[dict] | None = None,
+                filters: Filters | None = None) -> tuple[list[Candidate], Answer]:
+        """The retrieved paragraphs and the extractive answer (a generated answer starts from both)."""
         question = (question or "").strip()
         if not question:
-            return Answer(question="", text="Please type a question.", answered=False)
+            return [], Answer(question="", text="Please type a question.", answered=False)
         self.index.require()
         intent = analyse(question, history, list(self.index.documents().values()))
         candidates = self.retriever.search(intent, k=20, filters=filters)
         choices = self._choose(intent, question, candidates, history or [])
         if not choices:
-            return self._not_answered(question, candidates)
-        return self._compose(question, choices)
+            return candidates, self._not_answered(question, candidates)
+        return candidates, self._compose(question, choices)
 
     # -- choosing sentences ---------------------------------------------------------------------
 

@@ -12,14 +12,20 @@ from assistant.retrieve import Filters
 
 
 def open_assistant():
-    """The assistant over the index in the data directory (loads the model)."""
+    """The assistant over the index in the data directory (loads the model); with ASSISTANT_LLM_URL
+    set, one whose answers a language model writes and the sources verify."""
     from assistant.answer import Assistant
     from ingest.embed import Embedder
     from ingest.index import Index
 
     index = Index(settings.data_dir())
     index.require()
-    return Assistant(index, Embedder())
+    assistant = Assistant(index, Embedder())
+    if settings.get("LLM_URL"):
+        from assistant.generate import Generator
+
+        return Generator(assistant)  # generated answers, verified; extractive when the model fails
+    return assistant
 
 
 def answer_json(answer: Answer, qid=None) -> dict:

@@ -175,13 +175,23 @@ def _check(written, who, year, label, claim, documents, index, embedder, default
         names = "; ".join(d.describe() for d, _ in having)
         return verdict(reason=f"Paragraph {label} exists in several sources ({names}): say which report.")
     document, paragraph = having[0]
-    support, shared, closest = _support(claim, paragraph, index, embedder)
-    supports = support >= SAME_MEANING or (support >= CLOSE_MEANING and shared >= SHARED_WORDS)
+    support, supports, closest = judge(claim, paragraph, index, embedder)
     reason = "Supported: the paragraph says this." if supports else "Not supported: the paragraph does not say this."
-    if supports and bool(NEGATION_RE.search(claim)) != bool(NEGATION_RE.search(closest)):
-        supports = False
+    if not supports and support >= CLOSE_MEANING and bool(NEGATION_RE.search(claim)) != bool(NEGATION_RE.search(closest)):
         reason = f"Not supported: the paragraph's closest sentence says otherwise: \u201c{closest}\u201d"
     return verdict(document, paragraph, True, supports, round(support, 3), reason)
+
+
+def judge(claim: str, paragraph: Paragraph, index, embedder) -> tuple[float, bool, str]:
+    """(similarity, supported, the paragraph's closest sentence) for a claim citing the paragraph.
+
+    Used for pasted passages here and for a language model's sentences in assistant/generate.py.
+    """
+    support, shared, closest = _support(claim, paragraph, index, embedder)
+    supports = support >= SAME_MEANING or (support >= CLOSE_MEANING and shared >= SHARED_WORDS)
+    if supports and bool(NEGATION_RE.search(claim)) != bool(NEGATION_RE.search(closest)):
+        supports = False  # similar words, opposite claim
+    return support, supports, closest
 
 
 def _support(claim: str, paragraph: Paragraph, index, embedder) -> tuple[float, float, str]:

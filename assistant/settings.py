@@ -19,6 +19,8 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("LLM_URL", "", "OpenAI-compatible chat-completions base address; empty means extractive answers."),
     ("LLM_MODEL", "", "Model name sent to the LLM endpoint."),
     ("LLM_KEY", "", "API key for the LLM endpoint, if it needs one."),
+    ("LLM_TIMEOUT", "20", "Seconds to wait for the LLM endpoint before showing the extractive answer instead."),
+    ("LLM_UNSUPPORTED", "mark", "What to do with a generated sentence its citation does not support: mark or drop."),
     ("AUTH", "", "Optional web app login as user:password; empty means no login."),
     ("UPLOADS", "on", "Whether the web app lets people add reports; set to off to turn uploading off."),
 )
