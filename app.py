@@ -130,7 +130,7 @@ def _history(turns: list[dict]) -> list[dict]:
     return history
 
 
-def build_ui(assistant: Assistant, *, uploads: bool | None = None) -> gr.Blocks:
+def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=None) -> gr.Blocks:
     """The web app around an already-built assistant (launch it with `launch()`)."""
     views = Views(assistant)
     uploads = uploads_enabled() if uploads is None else uploads
@@ -219,22 +219,34 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None) -> gr.Blocks:
         def ask(message, chat_value, turns_value, documents, publishers, years):
             message = (message or "").strip()
             if not message:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), present.status("Please type a question.", ok=False)
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), present.status("Please type a question.", ok=False)
+                return
             turn = len(turns_value)
             filters = Filters(tuple(documents or ()), tuple(publishers or ()), tuple(int(y) for y in years or ()))
+            filters = filters if filters != Filters() else None
+            asked = [*(chat_value or []), {"role": "user", "content": present.md_text(message)}]
+            answer = None
             try:
-                answer = assistant.ask(message, _history(turns_value), filters if filters != Filters() else None)
+                if generator is None:
+                    answer = assistant.ask(message, _history(turns_value), filters)
+                else:
+                    # a generated answer is shown as it grows, one checked sentence at a time
+                    for part in generator.stream(message, _history(turns_value), filters):
+                        if isinstance(part, str):
+                            growing = [*asked, {"role": "assistant", "content": present.md_text(part)}]
+                            yield growing, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                        else:
+                            answer = part
                 shown = present.answer_markdown(answer, turn)
             except AssistantError as exc:
                 answer, shown = None, present.md_text(f"Sorry: {exc}")
             except Exception:
                 log.exception("answering %r failed", message)
                 answer, shown = None, present.md_text(f"Sorry: {SORRY}")
-            chat_value = [*(chat_value or []), {"role": "user", "content": present.md_text(message)},
-                          {"role": "assistant", "content": shown}]
+            chat_value = [*asked, {"role": "assistant", "content": shown}]
             turns_value = [*turns_value, {"question": message, "answer": answer}]
-            return (chat_value, turns_value, "", gr.Radio(choices=present.source_choices(answer), value=None), turn,
-                    present.status(""))
+            yield (chat_value, turns_value, "", gr.Radio(choices=present.source_choices(answer), value=None), turn,
+                   present.status(""))
 
         ask_outputs = [chat, turns, question, sources, selected, chat_status]
         ask_inputs = [question, chat, turns, only_documents, only_publishers, only_years]
@@ -481,7 +493,13 @@ def main() -> None:
         print("Building the index from the bundled corpus (first run)...")
         print(ingest([settings.corpus_dir()], index, embedder).summary())
     embedder.model  # noqa: B018 - load it now, not while the first person waits for an answer
-    launch(build_ui(Assistant(index, embedder)), auth=login())
+    assistant = Assistant(index, embedder)
+    generator = None
+    if settings.get("LLM_URL"):
+        from assistant.generate import Generator
+
+        generator = Generator(assistant)  # generated answers, streamed and verified; extractive if the model fails
+    launch(build_ui(assistant, generator=generator), auth=login())
 
 
 def login() -> tuple[str, str] | None:

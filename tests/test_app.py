@@ -385,3 +385,31 @@ def test_listens_on_loopback_and_can_require_a_login(assistant, page):
         assert response.status in (401, 403) or "chat" not in json.dumps(response.text())
     finally:
         ui.close()
+
+
+# -- generated answers -------------------------------------------------------------------------------------
+
+
+def test_a_generated_answer_streams_in_and_its_citation_opens(page, assistant):
+    from test_generate import BNB, StubModel, source_number
+
+    from assistant.generate import UNSUPPORTED, Generator
+
+    model = StubModel()
+    n55 = source_number(assistant, BNB, "55")
+    model.reply = (f"The council runs an excellent zoo for children [{n55}]. A small but significant number of care "
+                   f"leavers are living in bed and breakfast accommodation [{n55}].")
+    ui, url = serve(assistant, generator=Generator(assistant, url=model.url, timeout=10))
+    try:
+        open_app(page, url)
+        answer = ask(page, BNB)
+        page.wait_for_function("document.querySelector(\"#chat [data-testid='bot']\").innerText.includes('[1]')")
+        assert UNSUPPORTED in answer.inner_text() and "bed and breakfast accommodation" in answer.inner_text()
+        assert model.requests  # the model was asked
+        answer.locator("a[href='#cite-0-1']").first.click()
+        target = page.locator("#source-panel .para.target")
+        target.wait_for()
+        assert target.get_attribute("data-label") == "55" and "bed and breakfast" in target.inner_text()
+    finally:
+        ui.close()
+        model.server.shutdown()
