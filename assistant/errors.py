@@ -11,3 +11,7 @@ class ReadError(AssistantError):
 
 class IndexMissing(AssistantError):
     """The index has not been built yet."""
+
+
+class StoreUnavailable(AssistantError):
+    """The Chroma server cannot be reached (server mode)."""

@@ -1,6 +1,11 @@
-"""The index: a Chroma store (embedded PersistentClient in the data directory) holding paragraphs,
-their chunks and sentences with their vectors, a persisted BM25 lexical index beside it, and a
-registry of documents.
+"""The index: a Chroma store holding paragraphs, their chunks and sentences with their vectors, a
+registry of documents, and a BM25 lexical index.
+
+Two modes, one code path. Embedded (the default): Chroma's PersistentClient in the data directory,
+the registry a JSON file beside it. Server (ASSISTANT_CHROMA_HOST set): a Chroma server shared by
+many app instances; the registry is a record in the server itself, so every instance sees the same
+documents, and each instance builds its own BM25 index from the paragraph texts in the server when
+the registry's versions change, keeping it in its local data directory.
 
 Replacing a document is safe to interrupt: its new records are written under a new version, the
 registry (one JSON file, replaced atomically) is switched to that version, and only then are the
@@ -11,17 +16,20 @@ way leaves the previous index answering; its orphan records are removed by the n
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
 import shutil
+import time
 from dataclasses import asdict
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import IndexMissing
+from assistant import settings
+from assistant.errors import IndexMissing, StoreUnavailable
 from assistant.records import Document, Paragraph
 from ingest.embed import ParagraphVectors
 
@@ -29,6 +37,8 @@ REGISTRY = "registry.json"
 LEXICAL_DIR = "lexical"
 COLLECTIONS = ("paragraphs", "chunks", "sentences")
 BATCH = 2000  # records per Chroma call: its add() has a maximum batch size
+REGISTRY_COLLECTION = "registry"  # server mode: the registry as one record, so every instance sees it
+REGISTRY_TTL = 1.0  # seconds a server-mode instance trusts its copy of the registry before asking again
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -37,28 +47,82 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def make_client(data_dir: Path):
-    """An embedded Chroma client in the data directory (a Chroma server is a later setting)."""
+def server_address() -> tuple[str, int] | None:
+    """(host, port) of the Chroma server from the settings, or None for the embedded store."""
+    host = settings.get("CHROMA_HOST")
+    return (host, int(settings.get("CHROMA_PORT"))) if host else None
+
+
+def make_client(data_dir: Path, server: tuple[str, int] | None = None):
+    """A Chroma client: the server's when given, else embedded in the data directory."""
     import chromadb
     from chromadb.config import Settings
 
+    if server:
+        try:
+            return chromadb.HttpClient(host=server[0], port=server[1], settings=Settings(anonymized_telemetry=False))
+        except Exception as exc:
+            raise StoreUnavailable(_unreachable(server)) from exc
     return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=Settings(anonymized_telemetry=False))
+
+
+def _unreachable(server: tuple[str, int]) -> str:
+    return (f"Cannot reach the Chroma server at {server[0]}:{server[1]}. Check that `chroma run` is running there; "
+            "nothing has been changed.")
+
+
+def _store_errors(method):
+    """In server mode a lost connection is one clear message, not a stack trace."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.server:
+            return method(self, *args, **kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        except (StoreUnavailable, IndexMissing, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _is_connection_error(exc):
+                self._registry_cache = None
+                raise StoreUnavailable(_unreachable(self.server)) from exc
+            raise
+
+    return wrapper
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+
+    while exc is not None:
+        if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError) or "Could not connect" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class Index:
     """The documents, paragraphs and vectors that answering searches."""
 
-    def __init__(self, data_dir: Path, client=None):
+    def __init__(self, data_dir: Path, client=None, server: tuple[str, int] | None | bool = True):
+        """server: (host, port) of a Chroma server, None for the embedded store, True (the default) for the settings."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.server = server_address() if server is True else server
         self._client = client
         self._paragraph_cache: dict[str, Paragraph] = {}
-        self._registry_cache: tuple[tuple[int, int], dict] | None = None
+        self._registry_cache: tuple[object, dict] | None = None
 
     # -- the registry -------------------------------------------------------------------
 
     def _registry(self) -> dict:
-        """The registry as on disk now (another process may have ingested): re-read only when it changed."""
+        """The registry as stored now (another process may have ingested): re-read only when it may have changed."""
+        if self.server:
+            if self._registry_cache is None or time.monotonic() - self._registry_cache[0] > REGISTRY_TTL:
+                got = self._registry_record().get(ids=["registry"], include=["documents"])
+                registry = json.loads(got["documents"][0]) if got["ids"] else {"documents": {}}
+                self._registry_cache = (time.monotonic(), registry)
+            return self._registry_cache[1]
         path = self.data_dir / REGISTRY
         if not path.exists():
             return {"documents": {}}
@@ -68,6 +132,19 @@ class Index:
             self._registry_cache = (key, json.loads(path.read_text(encoding="utf-8")))
         return self._registry_cache[1]
 
+    def _save_registry(self, registry: dict) -> None:
+        """Switch to a new registry in one step: an atomic file replace, or one record's upsert on the server."""
+        text = json.dumps(registry, indent=1, ensure_ascii=False)
+        if self.server:
+            self._registry_record().upsert(ids=["registry"], documents=[text], embeddings=[[1.0]])
+            self._registry_cache = None
+        else:
+            _write_atomic(self.data_dir / REGISTRY, text)
+
+    def _registry_record(self):
+        return self.client.get_or_create_collection(REGISTRY_COLLECTION, embedding_function=None)
+
+    @_store_errors
     def entries(self) -> dict[str, dict]:
         """doc_id -> registry entry (document fields plus version, sha256, paragraph count)."""
         return self._registry()["documents"]
@@ -93,7 +170,7 @@ class Index:
 
     @cached_property
     def client(self):
-        return self._client or make_client(self.data_dir)
+        return self._client or make_client(self.data_dir, self.server)
 
     def collection(self, name: str):
         # embedding_function=None: we always pass our own vectors; Chroma's default downloads a model
@@ -103,6 +180,7 @@ class Index:
 
     # -- writing ----------------------------------------------------------------------------
 
+    @_store_errors
     def replace(self, document: Document, paragraphs: list[Paragraph], vectors: list[ParagraphVectors],
                 version: str, sha256: str) -> None:
         """Add a document's paragraphs under `version`, switch the registry to it, drop the old version."""
@@ -141,14 +219,15 @@ class Index:
             **asdict(document), "judgements": [list(row) for row in document.judgements],
             "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
         }
-        _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
+        self._save_registry(registry)
         if old and old["version"] != version:
             self._delete_version(old["version"])
 
+    @_store_errors
     def remove(self, doc_id: str) -> None:
         registry = copy.deepcopy(self._registry())  # the cached copy changes only once the file has
         old = registry["documents"].pop(doc_id, None)
-        _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
+        self._save_registry(registry)
         if old:
             self._delete_version(old["version"])
 
@@ -156,6 +235,7 @@ class Index:
         for name in COLLECTIONS:
             self.collection(name).delete(where={"version": version})
 
+    @_store_errors
     def remove_orphans(self) -> int:
         """Delete records of versions the registry does not name (left by an interrupted ingest)."""
         active = self.versions()
@@ -171,6 +251,7 @@ class Index:
 
     # -- reading ------------------------------------------------------------------------------
 
+    @_store_errors
     def paragraphs(self, doc_id: str) -> list[Paragraph]:
         """A document's paragraphs, in order."""
         entry = self.entries().get(doc_id)
@@ -180,6 +261,7 @@ class Index:
         paragraphs = [_paragraph(t, m) for t, m in zip(got["documents"], got["metadatas"])]
         return sorted(paragraphs, key=lambda p: p.order)
 
+    @_store_errors
     def get_paragraphs(self, keys: list[str]) -> dict[str, Paragraph]:
         """Paragraphs by record id ("version#order"), cached."""
         missing = [k for k in keys if k not in self._paragraph_cache]
@@ -189,6 +271,7 @@ class Index:
                 self._paragraph_cache[rid] = _paragraph(text, meta)
         return {k: self._paragraph_cache[k] for k in keys if k in self._paragraph_cache}
 
+    @_store_errors
     def sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
         """Each paragraph's sentence vectors, (n, 384), stored at ingest."""
         if not keys:
@@ -199,6 +282,7 @@ class Index:
             rows.setdefault(meta["paragraph"], []).append((meta["n"], np.asarray(vector)))
         return {k: np.asarray([v for _, v in sorted(r, key=lambda x: x[0])]) for k, r in rows.items()}
 
+    @_store_errors
     def dense_search(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict[str, float]:
         """Paragraph record id -> best cosine similarity of the query to its chunks or sentences."""
         where = _and({"version": {"$in": self.versions()}}, where)
@@ -217,6 +301,7 @@ class Index:
     def _fingerprint(self) -> str:
         return ",".join(self.versions())
 
+    @_store_errors
     def rebuild_lexical(self) -> None:
         """Build the BM25 index over every active paragraph and save it beside Chroma."""
         import bm25s
@@ -255,15 +340,18 @@ class Index:
         retriever = bm25s.BM25.load(str(self.data_dir / LEXICAL_DIR / "bm25")) if meta["ids"] else None
         return retriever, meta["ids"], meta["fingerprint"], meta.get("frequencies", {})
 
+    @_store_errors
     def knows_term(self, stemmed: str) -> bool:
         """Whether any indexed paragraph uses this (stemmed) word."""
         return stemmed in self._lexical[3]
 
+    @_store_errors
     def idf(self, stemmed: str) -> float:
         """Inverse document frequency of a (stemmed) word over the indexed paragraphs."""
         frequencies, total = self._lexical[3], max(1, len(self._lexical[1]))
         return math.log(1 + (total - frequencies.get(stemmed, 0) + 0.5) / (frequencies.get(stemmed, 0) + 0.5))
 
+    @_store_errors
     def lexical_search(self, text: str, k: int, allowed: set[str] | None = None) -> dict[str, float]:
         """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions."""
         if self._lexical[2] != self._fingerprint():
