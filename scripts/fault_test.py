@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-from benchmark_scale import QUESTIONS, start_chroma  # noqa: E402
+from benchmark_scale import QUESTIONS  # noqa: E402
 from synth_corpus import generate  # noqa: E402
 
 from assistant.answer import Assistant  # noqa: E402
@@ -34,6 +34,27 @@ from ingest.index import Index  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
+
+
+def chroma_run(path: Path, port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """`chroma run` on loopback (a free port unless given), once it answers."""
+    import socket
+
+    import httpx
+
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    process = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path), "--host",
+                                "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError("chroma run did not start")
 
 
 def ingest_process(data: Path, corpus: Path, env: dict | None = None) -> subprocess.Popen:
@@ -87,7 +108,7 @@ def during_ingest(work: Path, synthetic: Path, embedder: Embedder) -> None:
 
 
 def server_restart(work: Path, embedder: Embedder) -> None:
-    server, port = start_chroma(work / "server-store")
+    server, port = chroma_run(work / "server-store")
     index = Index(work / "server-instance", server=("127.0.0.1", port))
     ingest([CORPUS], index, embedder)
     before = counts_of(index)
@@ -101,10 +122,8 @@ def server_restart(work: Path, embedder: Embedder) -> None:
         assistant.ask(QUESTIONS[0])
     except StoreUnavailable as exc:
         message = str(exc)
-    server = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "server-store"),
-                               "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
     restarted = time.monotonic()
+    server, _ = chroma_run(work / "server-store", port)
     again = ask_until(assistant, time.monotonic() + 15)
     time.sleep(1.1)
     after = counts_of(index)
