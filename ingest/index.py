@@ -3,20 +3,24 @@ registry of documents, and a BM25 lexical index.
 
 Two modes, one code path. Embedded (the default): Chroma's PersistentClient in the data directory,
 the registry a JSON file beside it. Server (ASSISTANT_CHROMA_HOST set): a Chroma server shared by
-many app instances; the registry is a record in the server itself, so every instance sees the same
-documents, and each instance builds its own BM25 index from the paragraph texts in the server when
-the registry's versions change, keeping it in its local data directory.
+many app instances; the registry lives in the server itself (the "documents" collection, one record
+per document holding its registry entry as JSON), so every instance sees the same documents, and
+each instance builds its own BM25 index from the paragraph texts in the server when the registry's
+set of versions changes, keeping it in its local data directory keyed by that set's fingerprint.
 
 Replacing a document is safe to interrupt: its new records are written under a new version, the
-registry (one JSON file, replaced atomically) is switched to that version, and only then are the
-old records deleted. Every search filters on the registry's versions, so an ingest killed half
-way leaves the previous index answering; its orphan records are removed by the next ingest.
+registry (one JSON file replaced atomically, or the document's one registry record upserted) is
+switched to that version, and only then are the old records deleted. Every search filters on the
+registry's versions, so an ingest killed half way leaves the previous index answering; its orphan
+records are removed by the next ingest (in server mode only once they are ORPHAN_GRACE seconds old,
+so that one instance never deletes the records another is still writing).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import math
 import os
@@ -37,7 +41,9 @@ REGISTRY = "registry.json"
 LEXICAL_DIR = "lexical"
 COLLECTIONS = ("paragraphs", "chunks", "sentences")
 BATCH = 2000  # records per Chroma call: its add() has a maximum batch size
-REGISTRY_COLLECTION = "registry"  # server mode: the registry as one record, so every instance sees it
+REGISTRY_COLLECTION = "documents"  # server mode: one record per document, its registry entry as JSON
+ORPHAN_GRACE = 3600.0  # server mode: seconds before an unregistered record counts as left by a dead ingest
+LEXICAL_FETCH = 100  # versions per Chroma get when building BM25 (bounded responses at any corpus size)
 REGISTRY_TTL = 1.0  # seconds a server-mode instance trusts its copy of the registry before asking again
 
 
@@ -119,8 +125,9 @@ class Index:
         """The registry as stored now (another process may have ingested): re-read only when it may have changed."""
         if self.server:
             if self._registry_cache is None or time.monotonic() - self._registry_cache[0] > REGISTRY_TTL:
-                got = self._registry_record().get(ids=["registry"], include=["documents"])
-                registry = json.loads(got["documents"][0]) if got["ids"] else {"documents": {}}
+                got = self._registry_records().get(include=["documents"])
+                registry = {"documents": {rid: json.loads(text) for rid, text in
+                                          sorted(zip(got["ids"], got["documents"]))}}
                 self._registry_cache = (time.monotonic(), registry)
             return self._registry_cache[1]
         path = self.data_dir / REGISTRY
@@ -132,16 +139,26 @@ class Index:
             self._registry_cache = (key, json.loads(path.read_text(encoding="utf-8")))
         return self._registry_cache[1]
 
-    def _save_registry(self, registry: dict) -> None:
-        """Switch to a new registry in one step: an atomic file replace, or one record's upsert on the server."""
-        text = json.dumps(registry, indent=1, ensure_ascii=False)
+    def _save_entry(self, doc_id: str, entry: dict | None) -> None:
+        """Switch one document in one step: an atomic replace of the registry file, or in server mode
+        the upsert (or delete) of that document's one registry record, which leaves the entries other
+        instances write meanwhile alone."""
         if self.server:
-            self._registry_record().upsert(ids=["registry"], documents=[text], embeddings=[[1.0]])
+            if entry is None:
+                self._registry_records().delete(ids=[doc_id])
+            else:
+                self._registry_records().upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[{"version": entry["version"]}],
+                                                documents=[json.dumps(entry, ensure_ascii=False)])
             self._registry_cache = None
+            return
+        registry = copy.deepcopy(self._registry())  # the cached copy changes only once the file has
+        if entry is None:
+            registry["documents"].pop(doc_id, None)
         else:
-            _write_atomic(self.data_dir / REGISTRY, text)
+            registry["documents"][doc_id] = entry
+        _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
 
-    def _registry_record(self):
+    def _registry_records(self):
         return self.client.get_or_create_collection(REGISTRY_COLLECTION, embedding_function=None)
 
     @_store_errors
@@ -185,7 +202,7 @@ class Index:
                 version: str, sha256: str) -> None:
         """Add a document's paragraphs under `version`, switch the registry to it, drop the old version."""
         base = {"doc_id": document.id, "version": version, "publisher": document.publisher,
-                "kind": document.kind, "year": document.year or 0}
+                "kind": document.kind, "year": document.year or 0, "written": time.time()}
         records: dict[str, tuple[list, list, list, list]] = {name: ([], [], [], []) for name in COLLECTIONS}
 
         def put(name, rid, vector, text, meta):
@@ -213,21 +230,21 @@ class Index:
                 collection.upsert(ids=ids[i:i + BATCH], embeddings=embeddings[i:i + BATCH],
                                   documents=texts[i:i + BATCH], metadatas=metas[i:i + BATCH])
 
-        registry = copy.deepcopy(self._registry())  # the cached copy changes only once the file has
-        old = registry["documents"].get(document.id)
-        registry["documents"][document.id] = {
+        self._registry_cache = None if self.server else self._registry_cache  # the newest entry, not a copy
+        old = self._registry()["documents"].get(document.id)
+        self._save_entry(document.id, {
             **asdict(document), "judgements": [list(row) for row in document.judgements],
             "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
-        }
-        self._save_registry(registry)
+        })
         if old and old["version"] != version:
             self._delete_version(old["version"])
 
     @_store_errors
     def remove(self, doc_id: str) -> None:
-        registry = copy.deepcopy(self._registry())  # the cached copy changes only once the file has
-        old = registry["documents"].pop(doc_id, None)
-        self._save_registry(registry)
+        if self.server:
+            self._registry_cache = None
+        old = self._registry()["documents"].get(doc_id)
+        self._save_entry(doc_id, None)
         if old:
             self._delete_version(old["version"])
 
@@ -237,12 +254,17 @@ class Index:
 
     @_store_errors
     def remove_orphans(self) -> int:
-        """Delete records of versions the registry does not name (left by an interrupted ingest)."""
+        """Delete records of versions the registry does not name (left by an interrupted ingest); in
+        server mode only those written ORPHAN_GRACE seconds ago or more, as another instance may be
+        writing the others now."""
+        self._registry_cache = None if self.server else self._registry_cache
         active = self.versions()
         removed = 0
         for name in COLLECTIONS:
             collection = self.collection(name)
             where = {"version": {"$nin": active}} if active else None
+            if self.server:
+                where = _and({"written": {"$lt": time.time() - ORPHAN_GRACE}}, where)
             ids = collection.get(where=where, include=[])["ids"]
             for i in range(0, len(ids), BATCH):
                 collection.delete(ids=ids[i:i + BATCH])
@@ -299,17 +321,23 @@ class Index:
     # -- the lexical index ----------------------------------------------------------------------
 
     def _fingerprint(self) -> str:
-        return ",".join(self.versions())
+        """The set of active versions, as one short key: the lexical index is rebuilt when it changes."""
+        return hashlib.sha256(",".join(self.versions()).encode()).hexdigest()[:24]
 
     @_store_errors
     def rebuild_lexical(self) -> None:
         """Build the BM25 index over every active paragraph and save it beside Chroma."""
         import bm25s
 
-        got = self.collection("paragraphs").get(where={"version": {"$in": self.versions()}}, include=["documents", "metadatas"]) \
-            if self.versions() else {"ids": [], "documents": [], "metadatas": []}
-        ids = got["ids"]
-        texts = [f"{m.get('section', '')} {t}" for t, m in zip(got["documents"], got["metadatas"])]
+        versions, fingerprint = self.versions(), self._fingerprint()
+        ids, texts = [], []
+        for i in range(0, len(versions), LEXICAL_FETCH):  # a bounded get at a time, however large the corpus
+            got = self.collection("paragraphs").get(where={"version": {"$in": versions[i:i + LEXICAL_FETCH]}},
+                                                    include=["documents", "metadatas"])
+            rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]),
+                          key=lambda row: (row[2]["version"], row[2]["order"]))
+            ids += [rid for rid, _, _ in rows]
+            texts += [f"{m.get('section', '')} {t}" for _, t, m in rows]
         target = self.data_dir / LEXICAL_DIR
         tmp = self.data_dir / (LEXICAL_DIR + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -323,7 +351,7 @@ class Index:
             retriever = bm25s.BM25()
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp / "bm25"))
-        meta = {"fingerprint": self._fingerprint(), "ids": ids, "frequencies": frequencies}
+        meta = {"fingerprint": fingerprint, "ids": ids, "frequencies": frequencies}
         (tmp / "meta.json").write_text(json.dumps(meta))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)

@@ -4,6 +4,7 @@ after a restart with nothing lost."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -135,3 +136,61 @@ def test_the_cli_uses_the_server_from_the_settings(served, chroma_server, tmp_pa
     assert result.returncode == 0, result.stderr
     assert '"paragraph": "55"' in result.stdout
     shutil.rmtree(tmp_path / "cli-instance", ignore_errors=True)
+
+
+def test_the_registry_is_one_record_per_document_in_the_server(served):
+    records = served.client.get_collection("documents").get(include=["documents", "metadatas"])
+    assert sorted(records["ids"]) == sorted(served.entries())
+    for rid, text, meta in zip(records["ids"], records["documents"], records["metadatas"]):
+        assert json.loads(text)["version"] == meta["version"] == served.entries()[rid]["version"]
+
+
+def write_report(folder: Path, name: str, sentence: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(f"{name}\n\n1. {sentence}\n", encoding="utf-8")
+    return path
+
+
+def test_two_instances_adding_reports_at_once_keep_both(served, chroma_server, tmp_path, embedder):
+    a, b = (Index(tmp_path / f"instance-{n}", server=chroma_server.address) for n in "ab")
+    a.entries(), b.entries()  # both hold a copy of the registry from before either report
+    first = write_report(tmp_path / "docs", "first.txt", "Oakhurst has opened a new family hub for teenagers.")
+    second = write_report(tmp_path / "docs", "second.txt", "Pennington has closed its last children's home.")
+    assert not ingest([first], a, embedder, metadata={"publisher": "Oakhurst Council"}).failed
+    assert not ingest([second], b, embedder, metadata={"publisher": "Pennington Council"}).failed  # b's copy is stale
+    time.sleep(1.2)
+    ids = {doc_id for doc_id in served.entries() if doc_id.endswith(("first.txt", "second.txt"))}
+    assert len(ids) == 2  # neither instance's registry write undid the other's
+    for doc_id in ids:
+        a.remove(doc_id)
+    assert not set(b.entries()) & ids
+
+
+class Killed(BaseException):
+    """Stands for the process being killed."""
+
+
+def test_an_ingest_killed_in_one_instance_leaves_its_orphans_to_the_grace_period(served, chroma_server, tmp_path,
+                                                                                embedder, monkeypatch):
+    import ingest.index as index_module
+
+    a, b = (Index(tmp_path / f"instance-{n}", server=chroma_server.address) for n in "ab")
+    path = write_report(tmp_path / "docs", "half.txt", "Queensmere has appointed a new director of children's services.")
+    before = {name: a.collection(name).count() for name in ("paragraphs", "chunks", "sentences")}
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(Index, "_save_entry", killed)  # records written, the registry not switched
+    with pytest.raises(Killed):
+        ingest([path], a, embedder)
+    monkeypatch.undo()
+    assert a.collection("paragraphs").count() > before["paragraphs"]
+    assert not any(doc_id.endswith("half.txt") for doc_id in b.entries())
+    assert b.lexical_search("Queensmere", 5) == {}
+
+    assert b.remove_orphans() == 0  # young records may be another instance's ingest in progress
+    monkeypatch.setattr(index_module, "ORPHAN_GRACE", 0.0)
+    assert b.remove_orphans() > 0  # old enough: left by a dead ingest
+    assert {name: b.collection(name).count() for name in before} == before
