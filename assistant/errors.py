@@ -15,3 +15,7 @@ class IndexMissing(AssistantError):
 
 class StoreUnavailable(AssistantError):
     """The Chroma server cannot be reached (server mode)."""
+
+
+class IndexBusy(AssistantError):
+    """Another process is changing the embedded index under this one; asking again will work."""

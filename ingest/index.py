@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import settings
-from assistant.errors import IndexMissing, StoreUnavailable
+from assistant.errors import AssistantError, IndexBusy, IndexMissing, StoreUnavailable
 from assistant.records import Document, Paragraph
 from ingest.embed import ParagraphVectors
 
@@ -78,23 +78,38 @@ def _unreachable(server: tuple[str, int]) -> str:
 
 
 def _store_errors(method):
-    """In server mode a lost connection is one clear message, not a stack trace."""
+    """In server mode a lost connection is one clear message, not a stack trace. In embedded mode a
+    query that fails because another process changed the store under this one (Chroma keeps its vector
+    index in this process's memory; `python -m ingest` writes beside it) is asked again on a freshly
+    opened store, and a second failure is one clear message."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        if not self.server:
-            return method(self, *args, **kwargs)
         try:
             return method(self, *args, **kwargs)
-        except (StoreUnavailable, IndexMissing, KeyboardInterrupt):
+        except (AssistantError, KeyboardInterrupt):
             raise
         except Exception as exc:
-            if _is_connection_error(exc):
+            if self.server and _is_connection_error(exc):
                 self._registry_cache = None
                 raise StoreUnavailable(_unreachable(self.server)) from exc
-            raise
+            if self.server or not _is_chroma_error(exc) or not self._reopen():
+                raise
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if not _is_chroma_error(exc):
+                raise
+            raise IndexBusy("The index is being changed by another process (an ingest?). Ask again in a moment; "
+                            "nothing has been lost.") from exc
 
     return wrapper
+
+
+def _is_chroma_error(exc: BaseException) -> bool:
+    from chromadb.errors import ChromaError
+
+    return isinstance(exc, ChromaError)
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -118,6 +133,7 @@ class Index:
         self._client = client
         self._paragraph_cache: dict[str, Paragraph] = {}
         self._registry_cache: tuple[object, dict] | None = None
+        self._written: tuple[int, int] | None = None  # the registry file as this instance last wrote it
 
     # -- the registry -------------------------------------------------------------------
 
@@ -133,9 +149,10 @@ class Index:
         path = self.data_dir / REGISTRY
         if not path.exists():
             return {"documents": {}}
-        stamp = path.stat()
-        key = (stamp.st_mtime_ns, stamp.st_size)
+        key = _stamp(path)
         if self._registry_cache is None or self._registry_cache[0] != key:
+            if self._registry_cache is not None and key != self._written:
+                self._reopen()  # another process ingested: this one's copy of the vector index lacks its records
             self._registry_cache = (key, json.loads(path.read_text(encoding="utf-8")))
         return self._registry_cache[1]
 
@@ -157,6 +174,7 @@ class Index:
         else:
             registry["documents"][doc_id] = entry
         _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
+        self._written = _stamp(self.data_dir / REGISTRY)
 
     def _registry_records(self):
         return self.client.get_or_create_collection(REGISTRY_COLLECTION, embedding_function=None)
@@ -188,6 +206,16 @@ class Index:
     @cached_property
     def client(self):
         return self._client or make_client(self.data_dir, self.server)
+
+    def _reopen(self) -> bool:
+        """Embedded mode: close this process's Chroma and open it again from disk, so that it sees what
+        another process wrote. False when there is nothing to reopen (a server, or a client given to us)."""
+        if self.server or self._client is not None:
+            return False
+        client = self.__dict__.pop("client", None)
+        if client is not None:
+            client.close()
+        return True
 
     def collection(self, name: str):
         # embedding_function=None: we always pass our own vectors; Chroma's default downloads a model
@@ -395,6 +423,11 @@ class Index:
             mask = np.array([rid.split("#")[0] in allowed for rid in ids], dtype=np.float32)
         docs, scores = retriever.retrieve([tokens], k=min(k, len(ids)), show_progress=False, weight_mask=mask)
         return {ids[d]: float(s) for d, s in zip(docs[0], scores[0]) if s > 0}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _and(a: dict, b: dict | None) -> dict:

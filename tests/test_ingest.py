@@ -384,6 +384,28 @@ def test_cli_ingest_reports_bad_files_exits_non_zero_and_ingests_the_rest(run_cl
     assert "2/2" in again.stderr  # the progress bar counted the files
 
 
+def test_an_app_process_sees_what_another_process_ingests_into_the_same_folder(run_cli, tmp_path, embedder):
+    # The app keeps one embedded index open for hours while someone runs `python -m ingest` beside it.
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    shutil.copy(DATA / "press-article.txt", folder / "press-article.txt")
+    data_dir = tmp_path / "data"
+    app_index = Index(data_dir, server=None)
+    ingest([folder], app_index, embedder)
+    question = embedder.embed_queries(["Who agreed a joint protocol on homes for care leavers?"])[0]
+    assert doc_id(folder / "blog-post.md") not in {d for d, _ in labels_found(app_index, app_index.dense_search(question, k=5))}
+
+    shutil.copy(DATA / "blog-post.md", folder / "blog-post.md")
+    result = run_cli("ingest", "--quiet", folder, env={"ASSISTANT_DATA_DIR": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+
+    hits = app_index.dense_search(question, k=5)
+    best = max(hits, key=hits.get)
+    paragraph = app_index.get_paragraphs([best])[best]
+    assert paragraph.doc_id == doc_id(folder / "blog-post.md") and "joint protocol" in paragraph.text
+    assert doc_id(folder / "blog-post.md") in {d for d, _ in labels_found(app_index, app_index.lexical_search("joint protocol", 3))}
+
+
 def test_cli_ingest_defaults_to_the_corpus_setting(run_cli, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
