@@ -72,8 +72,7 @@ class Retriever:
         named = {doc_id: d for doc_id, d in allowed.items() if intent_match(d, intent) > 0}
         for scope in (allowed, named) if named and len(named) < len(allowed) else (allowed,):
             versions = {entries[doc_id]["version"] for doc_id in scope}
-            where = None if len(scope) == len(documents) else {"version": {"$in": sorted(versions)}}
-            for key, score in self.index.dense_search(query, CANDIDATES, where).items():
+            for key, score in self.index.dense_search(query, CANDIDATES, versions=versions).items():
                 dense[key] = max(score, dense.get(key, -1.0))
             lexical.update(self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=versions))
         keys = list(dict.fromkeys([*dense, *lexical]))

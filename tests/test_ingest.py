@@ -355,6 +355,21 @@ def test_the_corpus_is_findable_by_words_and_by_meaning(corpus_index, embedder):
     assert in_2026 and {doc for doc, _ in labels_found(corpus_index, in_2026)} == {SCRUTINY}
 
 
+def test_dense_search_within_some_documents_finds_their_best_paragraphs(corpus_index, embedder):
+    # A large scope is searched unfiltered and cut down; a small one (the press article is a few per cent
+    # of the corpus) with Chroma's filter. Either way: only those documents, best first, as a filter gives.
+    vector = embedder.embed_queries(["children's social care services were found to be inadequate"])[0]
+    entries = corpus_index.entries()
+    press = "corpus/2016-press-inadequate.txt"
+    for scope in ({press}, {OFSTED, SCRUTINY, press}, set(entries)):
+        versions = {entries[doc]["version"] for doc in scope}
+        hits = corpus_index.dense_search(vector, k=5, versions=versions)
+        by_filter = corpus_index.dense_search(vector, k=5, where={"doc_id": {"$in": sorted(scope)}})
+        assert hits and {doc for doc, _ in labels_found(corpus_index, hits)} <= scope
+        assert labels_found(corpus_index, hits)[0] == labels_found(corpus_index, by_filter)[0]
+    assert {doc for doc, _ in labels_found(corpus_index, corpus_index.dense_search(vector, k=5, versions={entries[press]["version"]}))} == {press}
+
+
 # -- python -m ingest --------------------------------------------------------------------------------------
 
 def test_cli_ingest_reports_bad_files_exits_non_zero_and_ingests_the_rest(run_cli, tmp_path):
