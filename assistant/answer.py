@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import Intent, analyse, message_text
+from assistant.query import Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from ingest.index import tokenize
@@ -20,16 +20,11 @@ ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the qu
 CLEAR_FLOOR = 0.30  # ... unless its best paragraph stands CLEAR_GAP above all others
 CLEAR_GAP = 0.08
 CLEAR_DENSE = 0.35  # ... and its meaning is near the question's: a shared place name alone is not an answer
+WORDS_ANSWER = 0.6  # a sentence using this share of the question's subject words (IDF-weighted) is on the subject
 MARGIN = 0.09  # further sentences must score within this of the best
 TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
-# stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
-SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
-                "press", "mention", "describ",
-                # and the frame of a question, which reports rarely use: "what did ... about"
-                "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",
-                "had", "were", "about", "ani", "tell", "can", "could", "would", "should"}
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 OFSTED_VOICE_RE = re.compile(
@@ -41,6 +36,9 @@ COUNCIL_VOICE_RE = re.compile(
     r"\b(councillor|cllr|director|cabinet member|leader of|chief executive)\b.*\bsaid\b|\b(she|he) (said|added)\b|"
     r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
 VOICE_WEIGHT = 0.06
+# endings that make a word of the same family from a short stem ("judg" -> "judgement"); a bare
+# shared prefix of four letters ("plan", "planet") is not enough
+DERIVED_ENDINGS = {"ement", "ment", "ship", "ness", "ion"}
 RELATED = 0.7  # a word of the same family as the question's counts this much towards overlap
 NOT_ANSWERED = "The sources do not answer this question."
 
@@ -114,7 +112,7 @@ class Assistant:
     def _choose(self, intent: Intent, question: str, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
         if not candidates or self._unknown_names(question):
             return []
-        asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in SOURCE_WORDS}
+        asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame_words(intent)}
         weight = sum(asked.values()) or 1.0
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
@@ -184,9 +182,12 @@ class Assistant:
         if over_time:
             # an answer that spans years quotes the best sentences of each document first, newest first
             by_document: dict[str, list[Choice]] = {}
+            floor = max(ANSWER_FLOOR - MARGIN, best - 3 * MARGIN)
             for choice in scored:
-                if choice.score < max(ANSWER_FLOOR - MARGIN, best - 3 * MARGIN):
+                if choice.score < ANSWER_FLOOR - MARGIN:
                     break
+                if choice.score < floor and choice.overlap < WORDS_ANSWER:
+                    continue  # far below the best, unless it uses most of the question's words
                 group = by_document.setdefault(choice.candidate.document.id, [choice])
                 if choice is not group[0] and len(group) < PER_DOCUMENT and choice.score >= group[0].score - MARGIN / 2:
                     group.append(choice)
@@ -266,8 +267,8 @@ def _uses(term: str, terms: set[str]) -> float:
     the stemmer keeps apart ("leader" and "leadership", "child" and "children"), else 0."""
     if term in terms:
         return 1.0
-    related = any(len(short) >= 5 and long.startswith(short) for t in terms
-                  for short, long in ((term, t), (t, term)) if len(short) < len(long))
+    related = any(long.startswith(short) and (len(short) >= 5 or long[len(short):] in DERIVED_ENDINGS)
+                  for t in terms for short, long in ((term, t), (t, term)) if len(short) < len(long))
     return RELATED if related else 0.0
 
 

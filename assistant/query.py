@@ -6,17 +6,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from assistant.glossary import in_report_words
 from assistant.records import Document
+from ingest.index import stem_words
 
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 FOLLOW_UP_RE = re.compile(
     r"\b(that|those|these|this|it|its|they|them|their|he|she|his|her|at the time|then|what about|and the|same)\b", re.I
 )
 
+# stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
+SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
+                "press", "mention", "describ", "from",
+                # and the frame of a question, which reports rarely use: "what did ... about"
+                "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",
+                "had", "were", "about", "think", "verdict", "ani", "tell", "can", "could", "would", "should"}
+# and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
+SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
+OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv"}
+
 
 @dataclass(frozen=True)
 class Intent:
-    retrieval_text: str  # the question, with a follow-up's referent spelled out
+    retrieval_text: str  # the question, with a follow-up's referent spelled out and everyday phrases in the reports' words
     publishers: tuple[str, ...] = ()  # publisher names the question asks about
     kinds: tuple[str, ...] = ()  # document kinds it asks about (inspection report, press, council ...)
     years: tuple[int, ...] = ()
@@ -102,7 +116,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
     return Intent(
-        retrieval_text=text,
+        retrieval_text=in_report_words(text),
         publishers=tuple(publishers),
         kinds=tuple(dict.fromkeys(kinds)),
         years=years,
@@ -130,3 +144,16 @@ def _findings_of(question: str, documents: list[Document]) -> str:
     name = match.group(1).strip()
     titles = " ".join(d.title.lower() for d in documents)
     return "" if name.lower() in titles else name
+
+
+def frame_words(intent: Intent) -> set[str]:
+    """Stemmed words that say where and when to look rather than what about: the source, the
+    question's frame, the years it names (their documents are chosen by year) and, in a question
+    over time, the words asking for a change ("how has X changed from 2016 to 2024")."""
+    words = SOURCE_WORDS | intent_years(intent)
+    return words | OVER_TIME_WORDS if intent.over_time else words
+
+
+def intent_years(intent: Intent) -> set[str]:
+    """The years a question names: they choose documents (by their year), not words to match."""
+    return {str(year) for year in (*intent.years, intent.since) if year}

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.query import Intent
+from assistant.query import Intent, intent_years
 from assistant.records import Document, Hit
 from ingest.index import tokenize
 
 CANDIDATES = 40  # from each of dense and lexical search
 DENSE_WEIGHT = 0.65  # of the fused score; the rest is BM25 scaled to the best lexical score
+LEXICAL_KEEP = 5  # the best lexical matches kept among the candidates whatever their fused score
 INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publisher, kind, year)
 
 
@@ -74,7 +75,8 @@ class Retriever:
             versions = {entries[doc_id]["version"] for doc_id in scope}
             for key, score in self.index.dense_search(query, CANDIDATES, versions=versions).items():
                 dense[key] = max(score, dense.get(key, -1.0))
-            lexical.update(self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=versions))
+            lexical.update(self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=versions,
+                                                     without=intent_years(intent)))
         keys = list(dict.fromkeys([*dense, *lexical]))
         paragraphs = self.index.get_paragraphs(keys)
         vectors = self.index.sentence_vectors(list(paragraphs))
@@ -97,7 +99,10 @@ class Retriever:
             candidates.append(Candidate(hit, sentence_scores, document))
         candidates.sort(key=lambda c: c.hit.score, reverse=True)
         best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
-        return candidates[:k] + best_named
+        # the best few by words alone stay too: the model can miss a long sentence that uses the
+        # question's rarest words ("the authority was rated inadequate in September 2016")
+        best_words = sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:LEXICAL_KEEP]
+        return candidates[:k] + list({id(c): c for c in best_named + best_words if c.hit.lexical >= 0.5 or c in best_named}.values())
 
 
 def content_terms(text: str) -> list[str]:

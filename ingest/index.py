@@ -437,14 +437,16 @@ class Index:
         return math.log(1 + (total - frequencies.get(stemmed, 0) + 0.5) / (frequencies.get(stemmed, 0) + 0.5))
 
     @_store_errors
-    def lexical_search(self, text: str, k: int, allowed: set[str] | None = None) -> dict[str, float]:
-        """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions."""
+    def lexical_search(self, text: str, k: int, allowed: set[str] | None = None,
+                       without: set[str] = frozenset()) -> dict[str, float]:
+        """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions, on the
+        text's (stemmed) words except those `without`."""
         if self._lexical[2] != self._fingerprint():
             self.__dict__.pop("_lexical", None)
         retriever, ids, _, _ = self._lexical
         if retriever is None:
             return {}
-        tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict]
+        tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict and t not in without]
         if not tokens:
             return {}
         mask = None
@@ -468,6 +470,11 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english").stemWords
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """The stems tokenize() gives these words."""
+    return _stemmer()([w.lower() for w in words])
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:

@@ -76,6 +76,17 @@ def test_a_number_the_sources_do_not_give_is_refused(assistant):
     assert not answer.answered
 
 
+def test_everyday_words_find_what_the_reports_say_in_their_own(assistant):
+    # "B&Bs" and "youngsters" for "bed and breakfast accommodation" and "care leavers"; "how busy" for "caseloads"
+    assert (OFSTED, "55") in cited(assistant.ask("Are any youngsters being put up in B&Bs?"))
+    busy = assistant.ask("How busy are the social workers?")
+    assert (OFSTED, "68") in cited(busy) and "caseloads" in busy.text
+
+
+def test_everyday_words_do_not_make_a_question_the_sources_miss_answered(assistant):
+    assert not assistant.ask("Has the town hall cut the budget for school buses?").answered
+
+
 def test_an_empty_question_gets_a_clear_message(assistant):
     answer = assistant.ask("   ")
     assert not answer.answered and "question" in answer.text.lower()
@@ -180,4 +191,6 @@ def test_words_of_one_family_count_as_the_question_s_words():
     assert _uses(tokenize(["leadership"])[0][0], set(tokenize(["leaders"])[0])) == RELATED
     assert _uses(tokenize(["child"])[0][0], set(tokenize(["children"])[0])) == RELATED
     assert _uses(tokenize(["care"])[0][0], set(tokenize(["career"])[0])) == 0  # a short stem is not a family
+    assert _uses(tokenize(["plan"])[0][0], set(tokenize(["planet"])[0])) == 0
+    assert _uses(tokenize(["judgement"])[0][0], set(tokenize(["judged"])[0])) == RELATED  # ... unless a known ending
     assert _uses(tokenize(["plans"])[0][0], set(tokenize(["planning plan"])[0])) == 1

@@ -54,3 +54,12 @@ def test_an_ordinal_picks_the_item_from_the_last_answer():
 def test_message_text_reads_gradio_parts():
     assert message_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "a b"
     assert message_text("plain") == "plain"
+
+
+def test_everyday_phrases_are_put_in_the_reports_words():
+    from assistant.glossary import in_report_words
+
+    text = in_report_words("Is the town hall helping youngsters leaving care to run a place of their own?")
+    assert "council" in text and "town hall" not in text
+    assert "care leavers" in text and "independence" in text and "of their own" not in text
+    assert in_report_words("What did Ofsted say about sufficiency?") == "What did Ofsted say about sufficiency?"
