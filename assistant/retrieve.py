@@ -13,7 +13,8 @@ from ingest.index import tokenize
 
 CANDIDATES = 40  # from each of dense and lexical search
 DENSE_WEIGHT = 0.65  # of the fused score; the rest is BM25 scaled to the best lexical score
-LEXICAL_KEEP = 5  # the best lexical matches kept among the candidates whatever their fused score
+LEXICAL_KEEP = 5  # the best lexical matches kept among the candidates whatever their fused score ...
+LEXICAL_STRONG = 0.5  # ... if they score at least this share of the best lexical score
 INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publisher, kind, year)
 
 
@@ -101,8 +102,9 @@ class Retriever:
         best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
         # the best few by words alone stay too: the model can miss a long sentence that uses the
         # question's rarest words ("the authority was rated inadequate in September 2016")
-        best_words = sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:LEXICAL_KEEP]
-        return candidates[:k] + list({id(c): c for c in best_named + best_words if c.hit.lexical >= 0.5 or c in best_named}.values())
+        best_words = [c for c in sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:LEXICAL_KEEP]
+                      if c.hit.lexical >= LEXICAL_STRONG and c not in best_named]
+        return candidates[:k] + best_named + best_words
 
 
 def content_terms(text: str) -> list[str]:
