@@ -20,6 +20,7 @@ ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the qu
 CLEAR_FLOOR = 0.30  # ... unless its best paragraph stands CLEAR_GAP above all others
 CLEAR_GAP = 0.08
 CLEAR_DENSE = 0.35  # ... and its meaning is near the question's: a shared place name alone is not an answer
+COVER_SHEET = "details"  # the label of a report's cover-sheet facts (meeting, date, sign-off)
 WORDS_ANSWER = 0.6  # a sentence using this share of the question's subject words (IDF-weighted) is on the subject
 MARGIN = 0.09  # further sentences must score within this of the best
 TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
@@ -113,7 +114,6 @@ class Assistant:
         if not candidates or self._unknown_names(question):
             return []
         asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame_words(intent)}
-        weight = sum(asked.values()) or 1.0
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
@@ -129,7 +129,9 @@ class Assistant:
                 continue  # too short to stand alone, or a follow-up repeating what was already said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
-            overlap = sum(w * max(_uses(t, sentence_terms), 0.5 * _uses(t, section_terms)) for t, w in asked.items()) / weight
+            overlap = _overlap(asked, sentence_terms, section_terms)
+            if candidate.hit.paragraph.label == COVER_SHEET and _overlap(asked, set(content_terms(candidate.hit.paragraph.text))) < WORDS_ANSWER:
+                continue  # a cover sheet repeats the document's name: it answers only questions about its own facts
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
             voice = _voice_match(text, candidate.document, intent)
             if voice < 0:
@@ -260,6 +262,12 @@ def _reports_findings(text: str, paragraph: str, name: str) -> bool:
         return False
     return bool(re.search(rf"\b{noun}\b(\W+\w+){{0,8}}?\W+(found|finds|concluded|concludes|recommend\w*|identified|"
                           rf"highlighted|revealed|said|says|stated|showed)\b|\b(according to|in) the {noun}\b", text, re.I))
+
+
+def _overlap(asked: dict[str, float], terms: set[str], section_terms: set[str] = frozenset()) -> float:
+    """The IDF-weighted share of the question's subject words that a text uses (its section's words count half)."""
+    weight = sum(asked.values()) or 1.0
+    return sum(w * max(_uses(t, terms), 0.5 * _uses(t, section_terms)) for t, w in asked.items()) / weight
 
 
 def _uses(term: str, terms: set[str]) -> float:

@@ -42,6 +42,7 @@ class Intent:
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
+    naming_words: tuple[str, ...] = ()  # stems that name a source ("the scrutiny panel report"), not the subject
 
 
 def message_text(content) -> str:
@@ -128,6 +129,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_date=bool(re.search(r"\b(on what date|what date|which date|when (was|were|did|is|will))\b", lowered)),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
+        naming_words=_naming_words(question, documents),
     )
 
 
@@ -146,11 +148,23 @@ def _findings_of(question: str, documents: list[Document]) -> str:
     return "" if name.lower() in titles else name
 
 
+NAMING_RE = re.compile(r"\b(?:the|its|their|a|an)\s+((?:[\w'\u2019]+\s+){1,4}?)(?:report|statement|article|response|"
+                       r"inspection|update|story|page)s?\b", re.I)
+
+
+def _naming_words(question: str, documents: list[Document]) -> tuple[str, ...]:
+    """Stems of the words a question uses to name one of the sources ("the 2026 scrutiny panel report"):
+    words before "report", "statement" ... that stand in a source's title or publisher."""
+    described = set(stem_words(re.findall(r"[a-z]+", " ".join(f"{d.title} {d.publisher}" for d in documents).lower())))
+    named = [w for match in NAMING_RE.finditer(question) for w in re.findall(r"[a-z]+", match.group(1).lower())]
+    return tuple(sorted({stem for stem in stem_words(named) if stem in described}))
+
+
 def frame_words(intent: Intent) -> set[str]:
     """Stemmed words that say where and when to look rather than what about: the source, the
     question's frame, the years it names (their documents are chosen by year) and, in a question
     over time, the words asking for a change ("how has X changed from 2016 to 2024")."""
-    words = SOURCE_WORDS | intent_years(intent)
+    words = SOURCE_WORDS | intent_years(intent) | set(intent.naming_words)
     return words | OVER_TIME_WORDS if intent.over_time else words
 
 

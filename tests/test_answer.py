@@ -87,6 +87,15 @@ def test_everyday_words_do_not_make_a_question_the_sources_miss_answered(assista
     assert not assistant.ask("Has the town hall cut the budget for school buses?").answered
 
 
+def test_words_naming_the_report_are_not_its_subject(assistant):
+    # "scrutiny panel" names the 2026 report, and its cover sheet says "Scrutiny Panel" often: the
+    # answer is what the report says about neglect, not its cover sheet
+    answer = assistant.ask("What does the 2026 scrutiny panel report say about neglect?")
+    assert answer.answered and {c.document.id for c in answer.citations} == {SCRUTINY}
+    assert "details" not in {c.paragraph.label for c in answer.citations}
+    assert all("neglect" in c.quote.lower() for c in answer.citations)
+
+
 def test_an_empty_question_gets_a_clear_message(assistant):
     answer = assistant.ask("   ")
     assert not answer.answered and "question" in answer.text.lower()
