@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import Intent, analyse, frame_words, message_text
+from assistant.query import GRADE_RE, Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from ingest.index import tokenize
@@ -123,6 +123,8 @@ class Assistant:
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_percentage and not PERCENT_RE.search(text):
                 continue  # the question asks for a figure this sentence does not give
+            if intent.wants_grade and not GRADE_RE.search(text):
+                continue  # "how has the judgement changed": a sentence that gives no grade does not say
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
                 continue  # "published this morning" is dated by its document
             if len(text.split()) < 4 or any(_same_words(text, said) for said in already_said):

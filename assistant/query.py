@@ -25,6 +25,10 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", 
                 "had", "were", "about", "think", "verdict", "ani", "tell", "can", "could", "would", "should"}
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
+# a question about a judgement that names no grade, and the grades an answer to it gives
+JUDGEMENT_RE = re.compile(r"\b(judgements?|judged|ratings?|rated|grades?|graded|verdicts?)\b", re.I)
+GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
+GRADES = "outstanding good requires improvement inadequate"
 OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv"}
 
 
@@ -40,6 +44,7 @@ class Intent:
     wants_number: bool = False  # "how many", "average": an answer must hold a number
     wants_percentage: bool = False  # "what percentage", "what proportion": an answer must hold one
     wants_date: bool = False  # "when", "what date": an answer must hold a date
+    wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
     naming_words: tuple[str, ...] = ()  # stems that name a source ("the scrutiny panel report"), not the subject
@@ -127,6 +132,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         wants_date=bool(re.search(r"\b(on what date|what date|which date|when (was|were|did|is|will))\b", lowered)),
+        wants_grade=bool(JUDGEMENT_RE.search(question)) and not GRADE_RE.search(question),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         naming_words=_naming_words(question, documents),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.query import Intent, intent_years
+from assistant.query import GRADES, Intent, intent_years
 from assistant.records import Document, Hit
 from ingest.index import tokenize
 
@@ -67,6 +67,7 @@ class Retriever:
             return []
         entries = self.index.entries()
         query = self.embedder.embed_queries([intent.retrieval_text])[0]
+        words = f"{intent.retrieval_text} {GRADES}" if intent.wants_grade else intent.retrieval_text
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         # search everything allowed, then again only the documents the question names (who and
@@ -76,7 +77,7 @@ class Retriever:
             versions = {entries[doc_id]["version"] for doc_id in scope}
             for key, score in self.index.dense_search(query, CANDIDATES, versions=versions).items():
                 dense[key] = max(score, dense.get(key, -1.0))
-            lexical.update(self.index.lexical_search(intent.retrieval_text, CANDIDATES, allowed=versions,
+            lexical.update(self.index.lexical_search(words, CANDIDATES, allowed=versions,
                                                      without=intent_years(intent)))
         keys = list(dict.fromkeys([*dense, *lexical]))
         paragraphs = self.index.get_paragraphs(keys)

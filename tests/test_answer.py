@@ -96,6 +96,15 @@ def test_words_naming_the_report_are_not_its_subject(assistant):
     assert all("neglect" in c.quote.lower() for c in answer.citations)
 
 
+def test_a_rating_over_time_is_answered_with_each_year_s_grade(assistant):
+    answer = assistant.ask("How has Ofsted's rating of Kirklees changed over the years?")
+    assert answer.answered
+    assert {c.document.year for c in answer.citations} >= {2016, 2019, 2024}
+    grades = ("outstanding", "good", "requires improvement", "require improvement", "inadequate")
+    assert all(any(g in c.quote.lower() for g in grades) for c in answer.citations)  # each says a grade
+    assert answer.text.index("(2024") < answer.text.index("(2019") < answer.text.index("(2016")  # newest first
+
+
 def test_an_empty_question_gets_a_clear_message(assistant):
     answer = assistant.ask("   ")
     assert not answer.answered and "question" in answer.text.lower()
