@@ -240,7 +240,8 @@ class Assistant:
         return Answer(question=question, text="\n\n".join(lines), answered=True, citations=tuple(citations))
 
     def _not_answered(self, question: str, candidates: list[Candidate]) -> Answer:
-        related = candidates[:3]
+        # passages near the question, not the cover sheet that shares its words with every question about the report
+        related = [c for c in candidates if c.hit.paragraph.label != COVER_SHEET][:3]
         citations = []
         lines = [NOT_ANSWERED]
         if related:

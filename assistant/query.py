@@ -158,12 +158,17 @@ NAMING_RE = re.compile(r"\b(?:the|its|their|a|an)\s+((?:[\w'\u2019]+\s+){1,4}?)(
                        r"inspection|update|story|page)s?\b", re.I)
 
 
+VIEW_OF_RE = re.compile(r"\b(view|opinion|verdict|assessment|take)s? (?:of|on)\b", re.I)
+
+
 def _naming_words(question: str, documents: list[Document]) -> tuple[str, ...]:
     """Stems of the words a question uses to name one of the sources ("the 2026 scrutiny panel report"):
     words before "report", "statement" ... that stand in a source's title or publisher."""
     described = set(stem_words(re.findall(r"[a-z]+", " ".join(f"{d.title} {d.publisher}" for d in documents).lower())))
     named = [w for match in NAMING_RE.finditer(question) for w in re.findall(r"[a-z]+", match.group(1).lower())]
-    return tuple(sorted({stem for stem in stem_words(named) if stem in described}))
+    stems = {stem for stem in stem_words(named) if stem in described}
+    # "Ofsted's view of leadership": the view is whose words to quote, leadership the subject
+    return tuple(sorted(stems | set(stem_words(VIEW_OF_RE.findall(question)))))
 
 
 def frame_words(intent: Intent) -> set[str]:
@@ -177,3 +182,9 @@ def frame_words(intent: Intent) -> set[str]:
 def intent_years(intent: Intent) -> set[str]:
     """The years a question names: they choose documents (by their year), not words to match."""
     return {str(year) for year in (*intent.years, intent.since) if year}
+
+
+def not_searched(intent: Intent) -> set[str]:
+    """Stems left out of the lexical search: the years (documents are chosen by year) and the words
+    naming a source, which its own cover sheet and title repeat."""
+    return intent_years(intent) | set(intent.naming_words)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.query import GRADES, Intent, intent_years
+from assistant.query import GRADES, Intent, frame_words, not_searched
 from assistant.records import Document, Hit
 from ingest.index import tokenize
 
@@ -70,6 +70,7 @@ class Retriever:
         words = f"{intent.retrieval_text} {GRADES}" if intent.wants_grade else intent.retrieval_text
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
+        subject: dict[str, float] = {}
         # search everything allowed, then again only the documents the question names (who and
         # when), so that those are among the candidates however the others score
         named = {doc_id: d for doc_id, d in allowed.items() if intent_match(d, intent) > 0}
@@ -78,11 +79,15 @@ class Retriever:
             for key, score in self.index.dense_search(query, CANDIDATES, versions=versions).items():
                 dense[key] = max(score, dense.get(key, -1.0))
             lexical.update(self.index.lexical_search(words, CANDIDATES, allowed=versions,
-                                                     without=intent_years(intent)))
-        keys = list(dict.fromkeys([*dense, *lexical]))
+                                                     without=not_searched(intent)))
+            # and on the subject's words alone: "Ofsted" and "Kirklees" in every paragraph can
+            # outweigh the one word the question is about ("leadership")
+            subject.update(self.index.lexical_search(words, CANDIDATES, allowed=versions, without=frame_words(intent)))
+        keys = list(dict.fromkeys([*dense, *lexical, *subject]))
         paragraphs = self.index.get_paragraphs(keys)
         vectors = self.index.sentence_vectors(list(paragraphs))
         top_lexical = max(lexical.values(), default=0.0) or 1.0
+        top_subject = max(subject.values(), default=0.0) or 1.0
         newest = max((d.year or 0) for d in allowed.values())
 
         candidates = []
@@ -92,7 +97,7 @@ class Retriever:
                 continue
             sentence_scores = vectors[key] @ query if key in vectors else np.array([dense.get(key, 0.0)])
             dense_score = max(float(sentence_scores.max()), dense.get(key, 0.0))
-            lexical_score = lexical.get(key, 0.0) / top_lexical
+            lexical_score = max(lexical.get(key, 0.0) / top_lexical, subject.get(key, 0.0) / top_subject)
             score = DENSE_WEIGHT * dense_score + (1 - DENSE_WEIGHT) * lexical_score
             score += INTENT_BOOST * intent_match(document, intent)
             if intent.latest and (document.year or 0) == newest:
