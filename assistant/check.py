@@ -199,7 +199,8 @@ def _support(claim: str, paragraph: Paragraph, index, embedder) -> tuple[float, 
     paragraph uses, and that closest sentence."""
     if not claim:
         return 0.0, 0.0, ""
-    vectors = index.sentence_vectors([paragraph.key]).get(paragraph.key)
+    record = index.record_id(paragraph)
+    vectors = index.sentence_vectors([record]).get(record) if record else None
     if vectors is None or not len(vectors):
         vectors = embedder.embed_queries(paragraph.sentence_texts())
     claim_vector = embedder.embed_queries([claim])[0]

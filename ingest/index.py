@@ -317,6 +317,11 @@ class Index:
         paragraphs = [_paragraph(t, m) for t, m in zip(got["documents"], got["metadatas"])]
         return sorted(paragraphs, key=lambda p: p.order)
 
+    def record_id(self, paragraph: Paragraph) -> str | None:
+        """The record id ("version#order") of a paragraph of an indexed document."""
+        entry = self.entries().get(paragraph.doc_id)
+        return f"{entry['version']}#{paragraph.order}" if entry else None
+
     @_store_errors
     def get_paragraphs(self, keys: list[str]) -> dict[str, Paragraph]:
         """Paragraphs by record id ("version#order"), cached."""
