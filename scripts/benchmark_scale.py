@@ -49,6 +49,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
+MODES = ("embedded-live", "embedded-cached", "server-cached")
+
 QUESTIONS = [
     "What did Ofsted say about care leaver accommodation?",
     "How are disabled children supported?",
@@ -214,32 +216,45 @@ def child(size: int, mode: str, corpus: Path, extra: Path, cache: Path, work: Pa
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def orchestrate(args) -> list[dict]:
+def prepare(folder: Path, size: int, seed: int) -> tuple[Path, Path]:
+    """The synthetic corpus of `size` paragraphs (reused when `folder` already holds it) and one more
+    report to add to it: the largest document of a small second corpus, renamed so it cannot clash."""
     from synth_corpus import generate
 
+    corpus = folder / f"corpus-{size}"
+    if not (corpus / "manifest.json").exists():
+        generate(corpus, size, seed=seed)
+    extra_dir = folder / f"extra-{size}"
+    shutil.rmtree(extra_dir, ignore_errors=True)
+    generate(extra_dir, 60, seed=seed + 1000 + size)
+    # the generator may end a corpus with a one-paragraph document; a report is the largest one
+    extra = max(extra_dir.glob("*.txt"), key=lambda path: path.stat().st_size)
+    renamed = extra.with_name("added-" + extra.name)
+    extra.rename(renamed)
+    manifest = json.loads((extra_dir / "manifest.json").read_text())
+    manifest = {renamed.name: manifest[extra.name]}
+    (extra_dir / "manifest.json").write_text(json.dumps(manifest))
+    return corpus, renamed
+
+
+def orchestrate(args, folder: Path) -> list[dict]:
     results = []
-    with tempfile.TemporaryDirectory(prefix="benchmark-scale-") as tmp:
-        tmp = Path(tmp)
-        for size in args.sizes:
-            corpus = generate(tmp / f"corpus-{size}", size, seed=args.seed)
-            extra_dir = generate(tmp / f"extra-{size}", 60, seed=args.seed + 1000 + size)
-            extra = next(extra_dir.glob("*.txt"))
-            renamed = extra.with_name("added-" + extra.name)
-            extra.rename(renamed)
-            manifest = json.loads((extra_dir / "manifest.json").read_text())
-            manifest[renamed.name] = manifest.pop(extra.name)
-            (extra_dir / "manifest.json").write_text(json.dumps(manifest))
-            cache = tmp / f"vectors-{size}"
-            for mode in ("embedded-live", "embedded-cached"):
-                work = tmp / f"{mode}-{size}"
-                results.append(child(size, mode, corpus, renamed, cache, work, args))
-                print(json.dumps(results[-1]), flush=True)
-                shutil.rmtree(work, ignore_errors=True)
-            store, port = tmp / f"server-{size}", free_port()
+    for size in args.sizes:
+        corpus, extra = prepare(folder, size, args.seed)
+        cache = folder / f"vectors-{size}"
+        for mode in [m for m in ("embedded-live", "embedded-cached") if m in args.modes]:
+            work = folder / f"{mode}-{size}"
+            shutil.rmtree(work, ignore_errors=True)
+            results.append(child(size, mode, corpus, extra, cache, work, args))
+            print(json.dumps(results[-1]), flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+        if "server-cached" in args.modes:
+            store, work, port = folder / f"server-{size}", folder / f"server-cached-{size}", free_port()
+            for stale in (store, work):
+                shutil.rmtree(stale, ignore_errors=True)
             server = start_server(store, port)
             try:
-                work = tmp / f"server-cached-{size}"
-                result = child(size, "server-cached", corpus, renamed, cache, work, args, port)
+                result = child(size, "server-cached", corpus, extra, cache, work, args, port)
                 result["server_peak_mb"] = vm_hwm_mb(server.pid)
                 result["local_disk_mb"] = result["disk_mb"]
                 result["disk_mb"] = disk_mb(store) + result["local_disk_mb"]
@@ -248,7 +263,8 @@ def orchestrate(args) -> list[dict]:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(store, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
     return results
 
 
@@ -273,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-sample", type=int, default=2000, help="paragraphs the bare model is timed on")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep its corpora and cached vectors, so a "
+                        "later run (e.g. --modes server-cached) reuses them; default: a temporary folder")
     # a child run
     parser.add_argument("--run", help=argparse.SUPPRESS)
     for name in ("--size", "--port"):
@@ -284,7 +303,12 @@ def main(argv: list[str] | None = None) -> int:
         args.mode = args.run
         print(json.dumps(run(args)))
         return 0
-    results = orchestrate(args)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        results = orchestrate(args, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="benchmark-scale-") as tmp:
+            results = orchestrate(args, Path(tmp))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(table(results))
