@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from assistant.query import GRADE_RE, Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
+from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, quote_speaker, voice_match
 from ingest.index import tokenize
 
 MAX_SENTENCES = 5
@@ -28,15 +29,14 @@ NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
-OFSTED_VOICE_RE = re.compile(
-    r"\b(the|ofsted.s|inspection|latest|new) report (also )?(said|says|stated|states|found|finds|highlight\w*|conclud\w*|"
-    r"confirm\w*|outlin\w*|criticis\w*|rated)\b|\binspectors (also )?(found|noted|saw|said|say)\b|"
-    r"\bofsted (said|says|found|finds|highlighted|outlined|commented|recognised|confirmed|rated|judged)\b|"
-    r"said the report|according to (ofsted|the report|inspectors)", re.I)
-COUNCIL_VOICE_RE = re.compile(
-    r"\b(councillor|cllr|director|cabinet member|leader of|chief executive)\b.*\bsaid\b|\b(she|he) (said|added)\b|"
-    r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
 VOICE_WEIGHT = 0.06
+# over time, a sentence that tells of a change ("they are now judged", "since the previous inspection")
+# says how things moved; one that describes a single moment does not
+CHANGE_RE = re.compile(r"\b(now|no longer|previous(ly)?|since|improved|declined|deteriorated|worsened|remains?|remained|still|"
+                       r"yet to)\b", re.I)
+CHANGE_WEIGHT = 0.06
+JUDGEMENT_TERMS = set(tokenize(["judgement judgements judged rating ratings rated grade grades graded verdict"])[0])
+NEGATED_RE = re.compile(r"\b(no longer|not|never)\W+(\w+\W+){0,2}$", re.I)
 # endings that make a word of the same family from a short stem ("judg" -> "judgement"); a bare
 # shared prefix of four letters ("plan", "planet") is not enough
 DERIVED_ENDINGS = {"ement", "ment", "ship", "ness", "ion"}
@@ -119,11 +119,13 @@ class Assistant:
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
+        changes = intent.over_time or len(intent.years) > 1  # "has it improved", "from 2016 to 2024"
+        over_time = changes or intent.wants_date
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_percentage and not PERCENT_RE.search(text):
                 continue  # the question asks for a figure this sentence does not give
-            if intent.wants_grade and not GRADE_RE.search(text):
+            if intent.wants_grade and not _gives_grade(text):
                 continue  # "how has the judgement changed": a sentence that gives no grade does not say
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
                 continue  # "published this morning" is dated by its document
@@ -131,14 +133,18 @@ class Assistant:
                 continue  # too short to stand alone, or a follow-up repeating what was already said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
+            if intent.wants_grade:
+                sentence_terms = sentence_terms | JUDGEMENT_TERMS  # a grade it states is the judgement asked about
             overlap = _overlap(asked, sentence_terms, section_terms)
             if candidate.hit.paragraph.label == COVER_SHEET and _overlap(asked, set(content_terms(candidate.hit.paragraph.text))) < WORDS_ANSWER:
                 continue  # a cover sheet repeats the document's name: it answers only questions about its own facts
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
-            voice = _voice_match(text, candidate.document, intent)
+            voice = voice_match(text, candidate.document, intent, self._speaker(candidate, i, intent))
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += VOICE_WEIGHT * voice
+            if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
+                score += CHANGE_WEIGHT
             scored.append(Choice(candidate, i, text, score, overlap, dense))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
@@ -147,7 +153,6 @@ class Assistant:
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
-        over_time = intent.over_time or len(intent.years) > 1 or intent.wants_date
         if over_time and len(intent.years) > 1:
             # "from 2016 to 2024": every year in the range, not only the two named
             low, high = min(intent.years), max(intent.years)
@@ -209,6 +214,20 @@ class Assistant:
                 break
             take(choice)
         return chosen
+
+    def _speaker(self, candidate: Candidate, sentence: int, intent: Intent) -> str:
+        """Who speaks the sentence when it stands in a quotation in a press item or council page."""
+        paragraph = candidate.hit.paragraph
+        if candidate.document.kind == "inspection report" or not intent.kinds:
+            return ""
+        earlier: list = []
+        record_id = self.index.record_id(paragraph)
+        if record_id and OPENS_QUOTE_RE.match(paragraph.text):
+            version = record_id.rsplit("#", 1)[0]
+            keys = [f"{version}#{paragraph.order - j}" for j in range(1, RUN_ON + 1) if paragraph.order >= j]
+            found = self.index.get_paragraphs(keys)
+            earlier = [found[k] for k in keys if k in found]
+        return quote_speaker(paragraph, sentence, earlier)
 
     # -- writing the answer ------------------------------------------------------------------------
 
@@ -283,21 +302,11 @@ def _uses(term: str, terms: set[str]) -> float:
     return RELATED if related else 0.0
 
 
-def _voice_match(text: str, document: Document, intent: Intent) -> int:
-    """+1 when a sentence speaks in the voice the question asks for, -1 when in the other one.
-
-    Inside a press item or a council page, "the report said" and "inspectors found" carry
-    Ofsted's findings, while "Councillor X said" carries the council's reaction: a question about
-    what Ofsted found is answered from the first, a question about the council from the second.
-    """
-    wants_ofsted = "inspection report" in intent.kinds
-    wants_council = any("council" in kind for kind in intent.kinds)
-    if document.kind == "inspection report" or wants_ofsted == wants_council:
-        return 0
-    ofsted, council = bool(OFSTED_VOICE_RE.search(text)), bool(COUNCIL_VOICE_RE.search(text))
-    if ofsted == council:
-        return 0
-    return 1 if ofsted == wants_ofsted else -1
+def _gives_grade(text: str) -> bool:
+    """Does a sentence state an Ofsted grade? "No longer considered inadequate" does not say which
+    grade; nor does a list of all four ("can be one of: outstanding; good; ...")"""
+    named = {m.group(1).lower()[:7] for m in GRADE_RE.finditer(text) if not NEGATED_RE.search(text[:m.start()])}
+    return 0 < len(named) <= 2
 
 
 def _clear_winner(scored: list[Choice]) -> bool:

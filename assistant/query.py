@@ -29,7 +29,7 @@ SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 JUDGEMENT_RE = re.compile(r"\b(judgements?|judged|ratings?|rated|grades?|graded|verdicts?)\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
-OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv"}
+OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv", "sinc"}
 
 
 @dataclass(frozen=True)

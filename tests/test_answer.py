@@ -102,6 +102,7 @@ def test_a_rating_over_time_is_answered_with_each_year_s_grade(assistant):
     assert {c.document.year for c in answer.citations} >= {2016, 2019, 2024}
     grades = ("outstanding", "good", "requires improvement", "require improvement", "inadequate")
     assert all(any(g in c.quote.lower() for g in grades) for c in answer.citations)  # each says a grade
+    assert not any("no longer considered inadequate" in c.quote for c in answer.citations)  # ... not which it is not
     assert answer.text.index("(2024") < answer.text.index("(2019") < answer.text.index("(2016")  # newest first
 
 
@@ -176,13 +177,16 @@ REVIEW_REPORTED = REVIEW_MENTIONED + """4. The Riverside Practice Review found t
 """
 
 
-def _ingest_text(tmp_path, index, embedder, text):
+RIVERSIDE_UPDATE = {"title": "Progress update", "publisher": "Riverside Borough Council", "kind": "council report",
+                    "date": "2025-03"}
+
+
+def _ingest_text(tmp_path, index, embedder, text, name="riverside-update.txt", meta=RIVERSIDE_UPDATE):
     from ingest.pipeline import ingest
 
-    folder = tmp_path / "docs"
-    folder.mkdir(exist_ok=True)
-    (folder / "riverside-update.txt").write_text(text, encoding="utf-8")
-    meta = {"title": "Progress update", "publisher": "Riverside Borough Council", "kind": "council report", "date": "2025-03"}
+    folder = tmp_path / name.removesuffix(".txt")
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
     report = ingest([folder], index, embedder, metadata=meta)
     assert not report.failed, report.failed
 
@@ -199,6 +203,42 @@ def test_a_review_whose_findings_are_reported_is_cited(tmp_path, tmp_index, embe
     answer = Assistant(tmp_index, embedder).ask("What did the Riverside Practice Review conclude?")
     assert answer.answered
     assert [c.paragraph.label for c in answer.citations][0] == "4"
+
+
+GAZETTE_STORY = """Riverside's children's services: inspection published
+
+1. Ofsted inspectors found that leaders had not made sure that plans for children were reviewed on time.
+2. Councillor Jane Moss, cabinet member for children, said: "This report is a fair picture of where we are.
+3. "The leadership team is strong, and leaders have transformed the service for children in care in Riverside.
+4. "There is more to do and we will keep going."
+"""
+
+
+def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(tmp_path, tmp_index, embedder):
+    meta = {"title": "Inspection published", "publisher": "Riverside Gazette", "kind": "press", "date": "2025-06"}
+    _ingest_text(tmp_path, tmp_index, embedder, GAZETTE_STORY, "gazette.txt", meta)
+    assistant = Assistant(tmp_index, embedder)
+    # paragraph 3 names no speaker: it goes on quoting the councillor of paragraph 2
+    ofsted = assistant.ask("What did Ofsted say about the leadership team in Riverside?")
+    assert ofsted.answered and [c.paragraph.label for c in ofsted.citations] == ["1"]
+    council = assistant.ask("What did the council say about the leadership team in Riverside?")
+    assert [c.paragraph.label for c in council.citations] == ["3"]
+
+
+def test_a_grade_asked_for_is_one_stated_not_one_denied_or_a_list_of_all_four(assistant):
+    answer = assistant.ask("What grade did Ofsted give Kirklees in 2019?")
+    assert answer.answered
+    quotes = [c.quote for c in answer.citations]
+    assert all(c.document.year == 2019 for c in answer.citations)
+    assert any("requires improvement to be good" in q for q in quotes)
+    assert not any("no longer considered inadequate" in q or "can be one of" in q for q in quotes)
+
+
+def test_since_in_a_question_over_time_is_when_not_what(assistant):
+    # "since" frames the time asked about: a sentence sharing only that word is not about caseloads
+    answer = assistant.ask("How have caseloads changed since 2019?")
+    assert answer.answered
+    assert all("caseload" in c.quote.lower() for c in answer.citations)
 
 
 def test_words_of_one_family_count_as_the_question_s_words():

@@ -1,0 +1,70 @@
+"""Whose words a sentence carries: Ofsted's findings as a press item or council page reports them,
+or the council's own reaction. Quotations run on across paragraphs, as newspapers write them."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.query import Intent
+from assistant.records import Document, Paragraph
+
+OFSTED_VOICE_RE = re.compile(
+    r"\b(the|ofsted|ofsted.s|inspection|latest|new) report (also )?(said|says|stated|states|found|finds|highlight\w*|conclud\w*|"
+    r"confirm\w*|outlin\w*|criticis\w*|rated)\b|\binspectors (also )?(found|noted|saw|said|say)\b|"
+    r"\bofsted (said|says|found|finds|highlighted|outlined|commented|recognised|confirmed|rated|judged)\b|"
+    r"said the report|according to (ofsted|the report|inspectors)", re.I)
+COUNCIL_VOICE_RE = re.compile(
+    r"\b(councillor|cllr|director|cabinet member|leader of|chief executive)\b.*\bsaid\b|\b(she|he) (said|added)\b|"
+    r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
+# "Councillor X, Leader of the Council, said: "..." - the words before a quotation that name its speaker
+ATTRIBUTION_RE = re.compile(r"[^.!?\u201c\u201d\"]*\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)
+OPENS_QUOTE_RE = re.compile(r"^\s*[\u201c\"]")
+RUN_ON = 15  # paragraphs a quotation is followed back through to find its speaker
+
+
+def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph]) -> str:
+    """The words naming who speaks a sentence that stands inside a quotation, else "".
+
+    A quotation opened after "X said:" earlier in the paragraph is X's until it closes; a
+    paragraph that opens with a quotation mark goes on quoting the last speaker named before it
+    (`earlier`: the paragraphs before this one, nearest first)."""
+    start = paragraph.sentences[sentence][0] if sentence < len(paragraph.sentences) else 0
+    speaker = _open_attribution(paragraph.text[:start])
+    if speaker or not OPENS_QUOTE_RE.match(paragraph.text):
+        return speaker
+    for before in earlier[:RUN_ON]:
+        attribution = ATTRIBUTION_RE.search(before.text)
+        if attribution:
+            return attribution.group(0)
+        if not OPENS_QUOTE_RE.match(before.text):
+            return ""
+    return ""
+
+
+def _open_attribution(prefix: str) -> str:
+    """The last attribution in `prefix` whose quotation is still open at its end."""
+    found = list(ATTRIBUTION_RE.finditer(prefix))
+    if not found:
+        return ""
+    rest = prefix[found[-1].end():]
+    closed = "\u201d" in rest or rest.count('"') % 2 == 1
+    return "" if closed else found[-1].group(0)
+
+
+def voice_match(text: str, document: Document, intent: Intent, speaker: str = "") -> int:
+    """+1 when a sentence speaks in the voice the question asks for, -1 when in the other one.
+
+    Inside a press item or a council page, "the report said" and "inspectors found" carry
+    Ofsted's findings, while "Councillor X said" carries the council's reaction: a question about
+    what Ofsted found is answered from the first, a question about the council from the second.
+    `speaker` is who the quotation holding the sentence belongs to (quote_speaker).
+    """
+    wants_ofsted = "inspection report" in intent.kinds
+    wants_council = any("council" in kind for kind in intent.kinds)
+    if document.kind == "inspection report" or wants_ofsted == wants_council:
+        return 0
+    said = f"{speaker} {text}".strip()
+    ofsted, council = bool(OFSTED_VOICE_RE.search(said)), bool(COUNCIL_VOICE_RE.search(said))
+    if ofsted == council:
+        return 0
+    return 1 if ofsted == wants_ofsted else -1

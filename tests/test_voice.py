@@ -1,0 +1,47 @@
+"""Whose words a sentence carries when a quotation runs on across paragraphs (no index needed)."""
+
+from __future__ import annotations
+
+from assistant.records import Paragraph
+from assistant.voice import quote_speaker
+
+
+def paragraph(order: int, text: str) -> Paragraph:
+    """A paragraph with its sentences split at full stops, as ingest stores their spans."""
+    spans, start = [], 0
+    for end in [i + 1 for i, ch in enumerate(text) if ch == "." and (i + 1 == len(text) or text[i + 1] == " ")]:
+        spans.append((start, end))
+        start = end + 1
+    return Paragraph("press.txt", str(order + 1), text, order=order, sentences=tuple(spans))
+
+
+STORY = [
+    paragraph(0, "Inspectors found that plans for children were not reviewed on time."),
+    paragraph(1, 'Councillor Jane Moss, cabinet member for children, said: "This is a fair report. Our staff work hard.'),
+    paragraph(2, '"The leadership team is strong and has changed the service.'),
+    paragraph(3, '"We will keep improving."'),
+    paragraph(4, "The report also said that managers check visits."),
+]
+
+
+def earlier(i: int) -> list[Paragraph]:
+    return STORY[:i][::-1]
+
+
+def test_a_quotation_running_on_into_later_paragraphs_keeps_its_speaker():
+    assert "Councillor Jane Moss" in quote_speaker(STORY[2], 0, earlier(2))
+    assert "Councillor Jane Moss" in quote_speaker(STORY[3], 0, earlier(3))  # two paragraphs on
+
+
+def test_a_later_sentence_of_the_paragraph_that_opens_the_quotation_is_the_speaker_s():
+    assert "Councillor Jane Moss" in quote_speaker(STORY[1], 1, earlier(1))
+
+
+def test_narration_is_nobody_s_quotation():
+    assert quote_speaker(STORY[0], 0, []) == ""
+    assert quote_speaker(STORY[4], 0, earlier(4)) == ""  # after the quotation ended
+
+
+def test_a_closed_quotation_does_not_reach_the_next_sentence():
+    closed = paragraph(0, 'The leader said: "We are pleased." The report found gaps in planning.')
+    assert quote_speaker(closed, 1, []) == ""
