@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from assistant.query import GRADE_RE, Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
-from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, quote_speaker, voice_match
+from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_lead_in, quote_speaker, voice_match
 from ingest.index import tokenize
 
 MAX_SENTENCES = 5
@@ -52,6 +52,7 @@ class Choice:
     score: float
     overlap: float = 0.0  # share of the question's subject words (IDF-weighted) the sentence uses
     dense: float = 0.0  # cosine similarity of the sentence to the question
+    speaker: str = ""  # the words saying whose the sentence is: a quotation's speaker, a list's lead-in
 
 
 def short_heading(document: Document) -> str:
@@ -139,13 +140,14 @@ class Assistant:
             if candidate.hit.paragraph.label == COVER_SHEET and _overlap(asked, set(content_terms(candidate.hit.paragraph.text))) < WORDS_ANSWER:
                 continue  # a cover sheet repeats the document's name: it answers only questions about its own facts
             score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
-            voice = voice_match(text, candidate.document, intent, self._speaker(candidate, i, intent))
+            speaker = self._speaker(candidate, i, intent)
+            voice = voice_match(text, candidate.document, intent, speaker)
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += VOICE_WEIGHT * voice
             if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
                 score += CHANGE_WEIGHT
-            scored.append(Choice(candidate, i, text, score, overlap, dense))
+            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
             # one that merely mentions it ("we will use the review to ...") cannot
@@ -216,7 +218,8 @@ class Assistant:
         return chosen
 
     def _speaker(self, candidate: Candidate, sentence: int, intent: Intent) -> str:
-        """Who speaks the sentence when it stands in a quotation in a press item or council page."""
+        """Whose words a sentence of a press item or council page carries: the speaker of the quotation
+        it stands in, or the lead-in of the list it is an item of."""
         paragraph = candidate.hit.paragraph
         if candidate.document.kind == "inspection report" or not intent.kinds:
             return ""
@@ -227,7 +230,7 @@ class Assistant:
             keys = [f"{version}#{paragraph.order - j}" for j in range(1, RUN_ON + 1) if paragraph.order >= j]
             found = self.index.get_paragraphs(keys)
             earlier = [found[k] for k in keys if k in found]
-        return quote_speaker(paragraph, sentence, earlier)
+        return quote_speaker(paragraph, sentence, earlier) or list_lead_in(paragraph, sentence)
 
     # -- writing the answer ------------------------------------------------------------------------
 
@@ -335,6 +338,6 @@ def _tiers(intent: Intent):
         if document.publisher in intent.publishers or document.kind in intent.kinds:
             return True
         # Ofsted's findings as a press item or council page reports them ("inspectors noted ...")
-        return "inspection report" in intent.kinds and bool(OFSTED_VOICE_RE.search(choice.text))
+        return "inspection report" in intent.kinds and bool(OFSTED_VOICE_RE.search(f"{choice.speaker} {choice.text}"))
 
     return (lambda c: when(c) and who(c)), when, who

@@ -19,6 +19,7 @@ COUNCIL_VOICE_RE = re.compile(
 # "Councillor X, Leader of the Council, said: "..." - the words before a quotation that name its speaker
 ATTRIBUTION_RE = re.compile(r"[^.!?\u201c\u201d\"]*\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)
 OPENS_QUOTE_RE = re.compile(r"^\s*[\u201c\"]")
+BULLET_RE = re.compile(r"[\u2022\u25aa\u25e6]|\n\s*[-*\u2013]\s")
 RUN_ON = 15  # paragraphs a quotation is followed back through to find its speaker
 
 
@@ -39,6 +40,16 @@ def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph])
         if not OPENS_QUOTE_RE.match(before.text):
             return ""
     return ""
+
+
+def list_lead_in(paragraph: Paragraph, sentence: int) -> str:
+    """For an item of a bulleted list, the words before the list ("Ofsted outlined a number of
+    strengths. These included:"), which say whose the item is; else ""."""
+    first_bullet = BULLET_RE.search(paragraph.text)
+    start = paragraph.sentences[sentence][0] if sentence < len(paragraph.sentences) else 0
+    if not first_bullet or start < first_bullet.start():
+        return ""
+    return paragraph.text[:first_bullet.start()].strip()
 
 
 def _open_attribution(prefix: str) -> str:

@@ -225,6 +225,15 @@ def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(
     assert [c.paragraph.label for c in council.citations] == ["3"]
 
 
+def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
+    # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
+    # domestic abuse ...": the item is Ofsted's finding as the council page reports it
+    answer = assistant.ask("What did the Ofsted inspection in 2019 say about domestic abuse?")
+    assert answer.answered
+    assert all("domestic abuse" in c.quote for c in answer.citations)
+    assert {c.document.year for c in answer.citations} == {2019}
+
+
 def test_a_grade_asked_for_is_one_stated_not_one_denied_or_a_list_of_all_four(assistant):
     answer = assistant.ask("What grade did Ofsted give Kirklees in 2019?")
     assert answer.answered

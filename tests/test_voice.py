@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.records import Paragraph
-from assistant.voice import quote_speaker
+from assistant.voice import list_lead_in, quote_speaker
 
 
 def paragraph(order: int, text: str) -> Paragraph:
@@ -45,3 +45,12 @@ def test_narration_is_nobody_s_quotation():
 def test_a_closed_quotation_does_not_reach_the_next_sentence():
     closed = paragraph(0, 'The leader said: "We are pleased." The report found gaps in planning.')
     assert quote_speaker(closed, 1, []) == ""
+
+
+def test_a_list_item_is_introduced_by_the_words_before_the_list():
+    strengths = Paragraph("council.txt", "20", "Ofsted outlined strengths. These included:\n\u2022 Strong practice.\n\u2022 Good plans.",
+                          sentences=((0, 26), (27, 42), (45, 61), (64, 75)))
+    assert list_lead_in(strengths, 2) == "Ofsted outlined strengths. These included:"
+    assert list_lead_in(strengths, 3) == "Ofsted outlined strengths. These included:"
+    assert list_lead_in(strengths, 0) == ""  # the lead-in itself is not an item
+    assert list_lead_in(STORY[0], 0) == ""  # no list
