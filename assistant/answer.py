@@ -36,6 +36,9 @@ CHANGE_RE = re.compile(r"\b(now|no longer|previous(ly)?|since|improved|declined|
                        r"yet to)\b", re.I)
 CHANGE_WEIGHT = 0.06
 JUDGEMENT_TERMS = set(tokenize(["judgement judgements judged rating ratings rated grade grades graded verdict"])[0])
+OVERALL = tokenize(["overall"])[0][0]
+HEADLINE_WEIGHT = 0.06
+ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
 NEGATED_RE = re.compile(r"\b(no longer|not|never)\W+(\w+\W+){0,2}$", re.I)
 # endings that make a word of the same family from a short stem ("judg" -> "judgement"); a bare
 # shared prefix of four letters ("plan", "planet") is not enough
@@ -115,6 +118,7 @@ class Assistant:
         if not candidates or self._unknown_names(question):
             return []
         asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame_words(intent)}
+        headline = intent.wants_grade and not set(asked) - JUDGEMENT_TERMS  # a grade asked of no area: "overall effectiveness"
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
@@ -130,21 +134,25 @@ class Assistant:
                 continue  # "how has the judgement changed": a sentence that gives no grade does not say
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
                 continue  # "published this morning" is dated by its document
-            if len(text.split()) < 4 or any(_same_words(text, said) for said in already_said):
+            too_short = len(text.split()) < 4 and not (intent.wants_grade and _gives_grade(text))  # "Overall effectiveness: Good"
+            if too_short or any(_same_words(text, said) for said in already_said):
                 continue  # too short to stand alone, or a follow-up repeating what was already said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
-            if intent.wants_grade:
-                sentence_terms = sentence_terms | JUDGEMENT_TERMS  # a grade it states is the judgement asked about
             overlap = _overlap(asked, sentence_terms, section_terms)
+            # a grade the sentence states is the judgement asked about (scored so, but it is no
+            # subject word: "what rating did the safeguarding board get" is about the board)
+            graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms) if intent.wants_grade else overlap
             if candidate.hit.paragraph.label == COVER_SHEET and _overlap(asked, set(content_terms(candidate.hit.paragraph.text))) < WORDS_ANSWER:
                 continue  # a cover sheet repeats the document's name: it answers only questions about its own facts
-            score = 0.55 * dense + 0.25 * min(1.0, overlap) + 0.2 * candidate.hit.score
+            score = 0.55 * dense + 0.25 * min(1.0, graded) + 0.2 * candidate.hit.score
             speaker = self._speaker(candidate, i, intent)
             voice = voice_match(text, candidate.document, intent, speaker)
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += VOICE_WEIGHT * voice
+            if headline and OVERALL in sentence_terms:
+                score += HEADLINE_WEIGHT
             if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
                 score += CHANGE_WEIGHT
             scored.append(Choice(candidate, i, text, score, overlap, dense, speaker))
@@ -307,8 +315,11 @@ def _uses(term: str, terms: set[str]) -> float:
 
 def _gives_grade(text: str) -> bool:
     """Does a sentence state an Ofsted grade? "No longer considered inadequate" does not say which
-    grade; nor does a list of all four ("can be one of: outstanding; good; ...")"""
-    named = {m.group(1).lower()[:7] for m in GRADE_RE.finditer(text) if not NEGATED_RE.search(text[:m.start()])}
+    grade; nor does a list of all four ("can be one of: outstanding; good; ..."), nor "good" before a
+    noun ("good progress")."""
+    named = {m.group(1).lower()[:7] for m in GRADE_RE.finditer(text)
+             if not NEGATED_RE.search(text[:m.start()])
+             and not (m.group(1).lower() == "good" and ADJECTIVE_RE.match(text, m.end()))}
     return 0 < len(named) <= 2
 
 

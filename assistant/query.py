@@ -22,7 +22,8 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", 
                 "press", "mention", "describ", "from",
                 # and the frame of a question, which reports rarely use: "what did ... about"
                 "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",
-                "had", "were", "about", "think", "verdict", "ani", "tell", "can", "could", "would", "should"}
+                "had", "were", "about", "think", "verdict", "ani", "tell", "can", "could", "would", "should",
+                "get", "got", "give", "gave", "given"}  # "what grade did it get": the grade is the subject
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 # a question about a judgement that names no grade, and the grades an answer to it gives

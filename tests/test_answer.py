@@ -243,6 +243,12 @@ def test_a_grade_asked_for_is_one_stated_not_one_denied_or_a_list_of_all_four(as
     assert not any("no longer considered inadequate" in q or "can be one of" in q for q in quotes)
 
 
+def test_a_grade_asked_of_no_area_is_the_overall_one_even_in_a_table_row(assistant):
+    answer = assistant.ask("What grade did Kirklees get in 2024?")
+    assert answer.answered
+    assert any(c.paragraph.label == "judgements" and c.quote == "Overall effectiveness: Good" for c in answer.citations)
+
+
 def test_since_in_a_question_over_time_is_when_not_what(assistant):
     # "since" frames the time asked about: a sentence sharing only that word is not about caseloads
     answer = assistant.ask("How have caseloads changed since 2019?")
