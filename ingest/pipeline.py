@@ -7,6 +7,7 @@ gone from a scanned folder has its paragraphs removed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -42,11 +43,19 @@ class IngestReport:
 
 
 def load_manifest(folder: Path) -> dict[str, dict]:
+    """A folder's manifest.json (title, publisher, kind, date per file name); {} when it has none."""
     path = folder / MANIFEST
     if not path.exists():
         return {}
+    stat = path.stat()
+    return _parse_manifest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_manifest(path: str, mtime_ns: int, size: int) -> dict[str, dict]:
+    # parsed once per change, not once per file: a folder of 1,661 reports has a 480 KB manifest
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise AssistantError(f"{path}: not valid JSON ({exc}); fix it and ingest again") from exc
 
