@@ -269,6 +269,7 @@ class Index:
         self._save_entry(document.id, {
             **asdict(document), "judgements": [list(row) for row in document.judgements],
             "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
+            "records": {name: len(ids) for name, (ids, _, _, _) in records.items()},
         })
         if old and old["version"] != version:
             self._delete_version(old["version"])
@@ -293,9 +294,12 @@ class Index:
         writing the others now."""
         self._registry_cache = None if self.server else self._registry_cache
         active = self.versions()
+        expected = self._expected_counts()
         removed = 0
         for name in COLLECTIONS:
             collection = self.collection(name)
+            if expected is not None and collection.count() == expected[name]:
+                continue  # every record is a registered version's: no need to scan 100,000s of them
             where = {"version": {"$nin": active}} if active else None
             if self.server:
                 where = _and({"written": {"$lt": time.time() - ORPHAN_GRACE}}, where)
@@ -304,6 +308,16 @@ class Index:
                 collection.delete(ids=ids[i:i + BATCH])
             removed += len(ids)
         return removed
+
+    def _expected_counts(self) -> dict[str, int] | None:
+        """Records per collection that the registered versions hold; None if an entry predates the count."""
+        totals = dict.fromkeys(COLLECTIONS, 0)
+        for entry in self.entries().values():
+            if "records" not in entry:
+                return None
+            for name in COLLECTIONS:
+                totals[name] += entry["records"].get(name, 0)
+        return totals
 
     # -- reading ------------------------------------------------------------------------------
 
