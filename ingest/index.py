@@ -25,8 +25,9 @@ import json
 import math
 import os
 import shutil
+import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -72,6 +73,30 @@ def make_client(data_dir: Path, server: tuple[str, int] | None = None):
         except Exception as exc:
             raise StoreUnavailable(_unreachable(server)) from exc
     return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=Settings(anonymized_telemetry=False))
+
+
+@dataclass
+class _Embedded:
+    """This process's one Chroma client for a data directory, shared by all its Index objects.
+
+    Chroma shares one System among the clients of a path and stops it only when the last one is
+    closed, so reopening (to see another process's writes) must replace the client for every Index
+    of the process at once; `generation` tells each Index its collections came from an older one."""
+    client: object
+    generation: int = 0
+    stamp: tuple[int, int] | None = None  # the registry file as this process last saw it
+
+
+_EMBEDDED: dict[Path, _Embedded] = {}
+_EMBEDDED_LOCK = threading.Lock()
+
+
+def _embedded(data_dir: Path) -> _Embedded:
+    with _EMBEDDED_LOCK:
+        key = data_dir.resolve()
+        if key not in _EMBEDDED:
+            _EMBEDDED[key] = _Embedded(make_client(data_dir))
+        return _EMBEDDED[key]
 
 
 def _unreachable(server: tuple[str, int]) -> str:
@@ -137,7 +162,7 @@ class Index:
         self._paragraph_cache: dict[str, Paragraph] = {}
         self._collections: dict[str, object] = {}
         self._registry_cache: tuple[object, dict] | None = None
-        self._written: tuple[int, int] | None = None  # the registry file as this instance last wrote it
+        self._generation = 0  # of the shared embedded client this instance's collections came from
 
     # -- the registry -------------------------------------------------------------------
 
@@ -154,9 +179,12 @@ class Index:
         if not path.exists():
             return {"documents": {}}
         key = _stamp(path)
-        if self._registry_cache is None or self._registry_cache[0] != key:
-            if self._registry_cache is not None and key != self._written:
+        shared = self._shared()
+        if shared is not None and key != shared.stamp:
+            if shared.stamp is not None:
                 self._reopen()  # another process ingested: this one's copy of the vector index lacks its records
+            shared.stamp = key
+        if self._registry_cache is None or self._registry_cache[0] != key:
             self._registry_cache = (key, json.loads(path.read_text(encoding="utf-8")))
         return self._registry_cache[1]
 
@@ -178,7 +206,9 @@ class Index:
         else:
             registry["documents"][doc_id] = entry
         _write_atomic(self.data_dir / REGISTRY, json.dumps(registry, indent=1, ensure_ascii=False))
-        self._written = _stamp(self.data_dir / REGISTRY)
+        shared = self._shared()
+        if shared is not None:
+            shared.stamp = _stamp(self.data_dir / REGISTRY)  # this process's own write: its store has it
 
     def _registry_records(self):
         return self.client.get_or_create_collection(REGISTRY_COLLECTION, embedding_function=None)
@@ -207,25 +237,46 @@ class Index:
 
     # -- Chroma ---------------------------------------------------------------------------
 
-    @cached_property
+    @property
     def client(self):
-        return self._client or make_client(self.data_dir, self.server)
+        if self._client is not None:
+            return self._client
+        shared = self._shared()
+        if shared is None:
+            return self._server_client
+        if shared.generation != self._generation:  # another Index of this process reopened it
+            self._collections.clear()
+            self._generation = shared.generation
+        return shared.client
+
+    @cached_property
+    def _server_client(self):
+        return make_client(self.data_dir, self.server)
+
+    def _shared(self) -> _Embedded | None:
+        """The process's embedded client for this folder; None for a server or a client given to us."""
+        return None if self.server or self._client is not None else _embedded(self.data_dir)
 
     def _reopen(self) -> bool:
         """Embedded mode: close this process's Chroma and open it again from disk, so that it sees what
         another process wrote. False when there is nothing to reopen (a server, or a client given to us)."""
-        if self.server or self._client is not None:
+        shared = self._shared()
+        if shared is None:
             return False
+        with _EMBEDDED_LOCK:
+            if shared.generation == self._generation:  # not already reopened by another Index since
+                shared.client.close()
+                shared.client = make_client(self.data_dir)
+                shared.generation += 1
         self._collections.clear()
-        client = self.__dict__.pop("client", None)
-        if client is not None:
-            client.close()
+        self._generation = shared.generation
         return True
 
     def collection(self, name: str):
+        client = self.client  # first: it drops collections of a client another Index replaced
         if name not in self._collections:
             # embedding_function=None: we always pass our own vectors; Chroma's default downloads a model
-            self._collections[name] = self.client.get_or_create_collection(
+            self._collections[name] = client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         return self._collections[name]
 

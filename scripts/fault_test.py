@@ -144,11 +144,12 @@ def killed_ingest(work: Path, synthetic: Path, embedder: Embedder) -> None:
     time.sleep(12)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    fresh = Index(data, server=None)
+    fresh = Index(data, server=None)  # as a restarted app would open it
     answer = Assistant(fresh, embedder).ask(QUESTIONS[0])
+    still_open = Assistant(index, embedder).ask(QUESTIONS[0])  # the index this process had open throughout
     print(f"3. ingest killed after 12 s: documents {len(fresh.documents())} (before: {len(before)}), "
           f"previous paragraphs {'intact' if {d: n for d, n in counts_of(fresh).items() if d in before} == before else 'CHANGED'}, "
-          f"answers: {'yes' if answer.answered else 'no'}")
+          f"answers: {'yes' if answer.answered else 'no'} (an index open throughout: {'yes' if still_open.answered else 'no'})")
     started = time.perf_counter()
     report = ingest([synthetic], fresh, embedder)
     records = fresh.collection("paragraphs").count()
