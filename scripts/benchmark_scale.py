@@ -1,8 +1,10 @@
-"""Scale benchmark: embedded and server (Chroma `chroma run`) modes at 1,000 and 10,000 paragraphs.
+"""Scale benchmark: embedded and server (Chroma `chroma run`) modes at 1,000, 10,000 or 100,000 paragraphs.
 A script that prints figures, not a timed test. Run it with `nice`:
 
   nice .venv/bin/python scripts/benchmark_scale.py                          # 1,000 and 10,000 paragraphs
   nice .venv/bin/python scripts/benchmark_scale.py --sizes 1000 --rounds 3  # a quick run
+  nice .venv/bin/python scripts/benchmark_scale.py --sizes 100000 --keep /tmp/scale-keep   # embeds once (~45 min) ...
+  nice .venv/bin/python scripts/benchmark_scale.py --sizes 100000 --keep /tmp/scale-keep --modes server-cached  # ... reused
 
 For each size it writes a synthetic corpus (scripts/synth_corpus.py) to a temporary directory and
 runs, each in a fresh process (so that each has its own peak memory):

@@ -218,11 +218,15 @@ def test_build_a_note_and_export_it(page, app_url, tmp_path):
     page.locator("#add-to-note").click()
     page.get_by_text("Added to the note").wait_for()
     tab(page, "Briefing note")
+    # the item the wording belongs to is chosen before the wording is edited
+    page.wait_for_function("(document.querySelector('#note-item input') || {}).value?.startsWith('1.')")
     wording = page.locator("#note-wording textarea")
     assert wording.input_value()
     edited = "Edited by a councillor: " + wording.input_value()
     wording.fill(edited)
     page.locator("#save-wording").click()
+    page.wait_for_function("document.querySelector('#note-status').innerText.trim().length > 0")
+    assert "Saved" in page.locator("#note-status").inner_text()
     page.wait_for_function("document.querySelector('#note-preview textarea').value.includes('Edited by a councillor')")
 
     page.locator("#export-md").click()
