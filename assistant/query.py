@@ -18,7 +18,7 @@ FOLLOW_UP_RE = re.compile(
 )
 
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
-SOURCE_WORDS = {"ofst", "council", "report", "inspect", "say", "said", "found", "find", "accord", "kirkle", "refer",
+SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "said", "found", "find", "accord", "kirkle", "refer",
                 "press", "mention", "describ", "from",
                 # and the frame of a question, which reports rarely use: "what did ... about"
                 "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",

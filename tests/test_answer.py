@@ -249,6 +249,13 @@ def test_a_grade_asked_of_no_area_is_the_overall_one_even_in_a_table_row(assista
     assert any(c.paragraph.label == "judgements" and c.quote == "Overall effectiveness: Good" for c in answer.citations)
 
 
+def test_inspectors_in_a_question_say_who_not_what(assistant):
+    # "inspectors found" in a press item is Ofsted's voice, not a sentence about caseloads
+    answer = assistant.ask("What did inspectors say about caseloads?")
+    assert answer.answered
+    assert all("caseload" in c.quote.lower() for c in answer.citations)
+
+
 def test_since_in_a_question_over_time_is_when_not_what(assistant):
     # "since" frames the time asked about: a sentence sharing only that word is not about caseloads
     answer = assistant.ask("How have caseloads changed since 2019?")
