@@ -170,8 +170,9 @@ class Assistant:
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
-            both, when, who = _tiers(intent)
-            timed = bool(intent.years or intent.since)
+            both, when, who = _tiers(intent, self._newest_year(intent))
+            # "the latest inspection" names a document as a year does; "now" alone only prefers
+            timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
                 preferred = [c for c in scored if tier(c)]
                 floor = ANSWER_FLOOR if timed else max(ANSWER_FLOOR, scored[0].score - TIER_SLACK)
@@ -224,6 +225,12 @@ class Assistant:
                 break
             take(choice)
         return chosen
+
+    def _newest_year(self, intent: Intent) -> int | None:
+        """The year of the newest document of the publisher or kind the question names (of all, if none)."""
+        documents = self.index.documents().values()
+        named = [d for d in documents if d.publisher in intent.publishers or d.kind in intent.kinds]
+        return max((d.year or 0 for d in named or documents), default=None)
 
     def _speaker(self, candidate: Candidate, sentence: int, intent: Intent) -> str:
         """Whose words a sentence of a press item or council page carries: the speaker of the quotation
@@ -331,8 +338,9 @@ def _clear_winner(scored: list[Choice]) -> bool:
     return best.score >= CLEAR_FLOOR and best.dense >= CLEAR_DENSE and best.score - runner_up >= CLEAR_GAP
 
 
-def _tiers(intent: Intent):
-    """Tests of a chosen sentence: the named who and when, the when alone, the who alone."""
+def _tiers(intent: Intent, newest: int | None = None):
+    """Tests of a chosen sentence: the named who and when, the when alone, the who alone.
+    `newest`: the year of the latest document of the kind asked about, for "the latest inspection"."""
 
     def when(choice: Choice) -> bool:
         year = choice.candidate.document.year
@@ -340,6 +348,8 @@ def _tiers(intent: Intent):
             return year in intent.years
         if intent.since:
             return (year or 0) > intent.since
+        if intent.latest and newest and (intent.kinds or intent.publishers):
+            return year == newest  # "the latest Ofsted report": the newest of those, not the newest of all
         return True
 
     def who(choice: Choice) -> bool:

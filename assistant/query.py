@@ -30,6 +30,7 @@ SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 JUDGEMENT_RE = re.compile(r"\b(judgements?|judged|ratings?|rated|grades?|graded|verdicts?)\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
+LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
 OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv", "sinc"}
 
 
@@ -177,6 +178,8 @@ def frame_words(intent: Intent) -> set[str]:
     question's frame, the years it names (their documents are chosen by year) and, in a question
     over time, the words asking for a change ("how has X changed from 2016 to 2024")."""
     words = SOURCE_WORDS | intent_years(intent) | set(intent.naming_words)
+    if intent.latest:
+        words = words | LATEST_WORDS  # "the latest inspection": when, like a year
     return words | OVER_TIME_WORDS if intent.over_time else words
 
 

@@ -256,6 +256,14 @@ def test_inspectors_in_a_question_say_who_not_what(assistant):
     assert all("caseload" in c.quote.lower() for c in answer.citations)
 
 
+def test_the_latest_inspection_is_the_newest_inspection_report(assistant):
+    # not the 2019 news of a monitoring visit whose "inspectors noted" the workforce, nor the 2026 council report
+    answer = assistant.ask("What did inspectors say about the workforce in the latest inspection?")
+    assert answer.answered
+    assert {c.document.id for c in answer.citations} == {OFSTED}
+    assert any("workforce" in c.quote for c in answer.citations)
+
+
 def test_since_in_a_question_over_time_is_when_not_what(assistant):
     # "since" frames the time asked about: a sentence sharing only that word is not about caseloads
     answer = assistant.ask("How have caseloads changed since 2019?")
