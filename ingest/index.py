@@ -436,11 +436,14 @@ class Index:
         collection = self.collection(name)
         query = [np.asarray(vector).tolist()]
         wanted = math.ceil(OVERFETCH * k / max(share, 1e-9))
-        if wanted <= MAX_OVERFETCH:
+        while wanted <= MAX_OVERFETCH:
             result = collection.query(query_embeddings=query, n_results=wanted, where=where, include=["distances", "metadatas"])
             rows = [(d, m) for d, m in zip(result["distances"][0], result["metadatas"][0]) if m["version"] in scope]
             if len(rows) >= k or len(result["ids"][0]) < wanted:  # enough, or everything there is
                 return rows[:k]
+            # the nearest cluster outside the scope ("since 2019" when older reports say it best):
+            # more neighbours unfiltered cost far less than the filter (0.6-0.9 s at 100,000 paragraphs)
+            wanted = MAX_OVERFETCH if wanted < MAX_OVERFETCH else MAX_OVERFETCH + 1
         result = collection.query(query_embeddings=query, n_results=k, where=_and({"version": {"$in": sorted(scope)}}, where),
                                   include=["distances", "metadatas"])
         return list(zip(result["distances"][0], result["metadatas"][0]))
@@ -493,7 +496,11 @@ class Index:
             self.rebuild_lexical()  # missing, or stale after an interrupted ingest
         meta = json.loads(meta_path.read_text())
         retriever = bm25s.BM25.load(str(self.data_dir / LEXICAL_DIR / "bm25")) if meta["ids"] else None
-        return retriever, meta["ids"], meta["fingerprint"], meta.get("frequencies", {})
+        # each paragraph's version as a small integer, so that a search within some versions masks
+        # 100,000 paragraphs with one numpy call (a Python loop over them took 14 ms a search)
+        codes: dict[str, int] = {}
+        version_codes = np.array([codes.setdefault(rid.split("#")[0], len(codes)) for rid in meta["ids"]], dtype=np.int32)
+        return retriever, meta["ids"], meta["fingerprint"], meta.get("frequencies", {}), (codes, version_codes)
 
     @_store_errors
     def knows_term(self, stemmed: str) -> bool:
@@ -513,7 +520,7 @@ class Index:
         text's (stemmed) words except those `without`."""
         if self._lexical[2] != self._fingerprint():
             self.__dict__.pop("_lexical", None)
-        retriever, ids, _, _ = self._lexical
+        retriever, ids, _, _, (codes, version_codes) = self._lexical
         if retriever is None:
             return {}
         tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict and t not in without]
@@ -521,7 +528,7 @@ class Index:
             return {}
         mask = None
         if allowed is not None:
-            mask = np.array([rid.split("#")[0] in allowed for rid in ids], dtype=np.float32)
+            mask = np.isin(version_codes, [codes[v] for v in allowed if v in codes]).astype(np.float32)
         docs, scores = retriever.retrieve([tokens], k=min(k, len(ids)), show_progress=False, weight_mask=mask)
         return {ids[d]: float(s) for d, s in zip(docs[0], scores[0]) if s > 0}
 
