@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import GRADE_RE, Intent, analyse, frame_words, message_text
+from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_lead_in, quote_speaker, voice_match
@@ -35,7 +35,7 @@ VOICE_WEIGHT = 0.06
 CHANGE_RE = re.compile(r"\b(now|no longer|previous(ly)?|since|improved|declined|deteriorated|worsened|remains?|remained|still|"
                        r"yet to)\b", re.I)
 CHANGE_WEIGHT = 0.06
-JUDGEMENT_TERMS = set(tokenize(["judgement judgements judged rating ratings rated grade grades graded verdict"])[0])
+JUDGEMENT_TERMS = set(tokenize([" ".join(JUDGEMENT_WORDS)])[0])
 OVERALL = tokenize(["overall"])[0][0]
 HEADLINE_WEIGHT = 0.06
 ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
@@ -117,11 +117,15 @@ class Assistant:
     def _choose(self, intent: Intent, question: str, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
         if not candidates or self._unknown_names(question):
             return []
-        asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame_words(intent)}
+        frame = frame_words(intent)
+        asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
         headline = intent.wants_grade and not set(asked) - JUDGEMENT_TERMS  # a grade asked of no area: "overall effectiveness"
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
+        # a cover sheet repeats the document's name: it answers only questions about its own facts
+        off_cover = {c.hit.paragraph.key for c in candidates if c.hit.paragraph.label == COVER_SHEET
+                     and _overlap(asked, set(content_terms(c.hit.paragraph.text))) < WORDS_ANSWER}
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
         changes = intent.over_time or len(intent.years) > 1  # "has it improved", "from 2016 to 2024"
@@ -134,17 +138,16 @@ class Assistant:
                 continue  # "how has the judgement changed": a sentence that gives no grade does not say
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
                 continue  # "published this morning" is dated by its document
-            too_short = len(text.split()) < 4 and not (intent.wants_grade and _gives_grade(text))  # "Overall effectiveness: Good"
-            if too_short or any(_same_words(text, said) for said in already_said):
-                continue  # too short to stand alone, or a follow-up repeating what was already said
+            # in a grade question every sentence left gives a grade, and a short row says enough: "Overall effectiveness: Good"
+            too_short = len(text.split()) < 4 and not intent.wants_grade
+            if too_short or candidate.hit.paragraph.key in off_cover or any(_same_words(text, said) for said in already_said):
+                continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said
             dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
             overlap = _overlap(asked, sentence_terms, section_terms)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
             graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms) if intent.wants_grade else overlap
-            if candidate.hit.paragraph.label == COVER_SHEET and _overlap(asked, set(content_terms(candidate.hit.paragraph.text))) < WORDS_ANSWER:
-                continue  # a cover sheet repeats the document's name: it answers only questions about its own facts
             score = 0.55 * dense + 0.25 * min(1.0, graded) + 0.2 * candidate.hit.score
             speaker = self._speaker(candidate, i, intent)
             voice = voice_match(text, candidate.document, intent, speaker)
@@ -170,7 +173,7 @@ class Assistant:
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
-            both, when, who = _tiers(intent, self._newest_year(intent))
+            both, when, who = _tiers(intent, self._newest_year(intent) if intent.latest else None)
             # "the latest inspection" names a document as a year does; "now" alone only prefers
             timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):

@@ -27,7 +27,9 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 # a question about a judgement that names no grade, and the grades an answer to it gives
-JUDGEMENT_RE = re.compile(r"\b(judgements?|judged|ratings?|rated|grades?|graded|verdicts?)\b", re.I)
+JUDGEMENT_WORDS = ("judgement", "judgements", "judged", "rating", "ratings", "rated", "grade", "grades", "graded",
+                   "verdict", "verdicts")
+JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
 LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
