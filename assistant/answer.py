@@ -28,6 +28,7 @@ TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unles
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
+YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 VOICE_WEIGHT = 0.06
 # over time, a sentence that tells of a change ("they are now judged", "since the previous inspection")
@@ -129,10 +130,11 @@ class Assistant:
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
         changes = intent.over_time or len(intent.years) > 1  # "has it improved", "from 2016 to 2024"
-        over_time = changes or intent.wants_date
+        # "when did ...": any year's document may tell the date, unless the question names the year
+        over_time = changes or intent.wants_date and not intent.years
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
-            if intent.wants_number and not NUMBER_RE.search(text) or intent.wants_percentage and not PERCENT_RE.search(text):
+            if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
                 continue  # the question asks for a figure this sentence does not give
             if intent.wants_grade and not _gives_grade(text):
                 continue  # "how has the judgement changed": a sentence that gives no grade does not say

@@ -76,6 +76,19 @@ def test_a_number_the_sources_do_not_give_is_refused(assistant):
     assert not answer.answered
 
 
+def test_a_year_is_not_the_figure_a_how_many_question_asks_for(assistant):
+    # the scrutiny report gives no count of children in care; its sentences naming "2024" do not answer
+    answer = assistant.ask("How many children were in care according to the scrutiny report?")
+    assert not answer.answered
+
+
+def test_a_date_question_naming_a_year_is_answered_from_that_year(assistant):
+    answer = assistant.ask("When did the 2019 inspection take place?")
+    assert answer.answered
+    assert {c.document.year for c in answer.citations} == {2019}
+    assert any("June" in c.quote for c in answer.citations)
+
+
 def test_everyday_words_find_what_the_reports_say_in_their_own(assistant):
     # "B&Bs" and "youngsters" for "bed and breakfast accommodation" and "care leavers"; "how busy" for "caseloads"
     assert (OFSTED, "55") in cited(assistant.ask("Are any youngsters being put up in B&Bs?"))
