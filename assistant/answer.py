@@ -5,12 +5,12 @@ sources do not answer, say so and offer the nearest passages as related, not as 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
-from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_lead_in, quote_speaker, voice_match
+from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
 from ingest.index import tokenize
 
 MAX_SENTENCES = 5
@@ -198,6 +198,8 @@ class Assistant:
             if not wants_council and choice.candidate.document.kind != "inspection report":
                 # the council or the press repeating Ofsted's words: cite Ofsted, who said them first
                 choice = next((o for o in originals if _same_words(choice.text, o.text)), choice)
+            listed = list_introduced(choice.candidate.hit.paragraph, choice.index)
+            choice = replace(choice, text=listed) if listed else choice  # a lead-in is quoted with its list
             key = choice.candidate.hit.paragraph.key
             if per_paragraph.get(key, 0) >= MAX_PER_PARAGRAPH or any(_same_words(choice.text, c.text) for c in chosen):
                 return

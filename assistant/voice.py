@@ -52,6 +52,24 @@ def list_lead_in(paragraph: Paragraph, sentence: int) -> str:
     return paragraph.text[:first_bullet.start()].strip()
 
 
+LIST_ITEM_RE = re.compile(r"(?:^|\n)\s*[-*\u2013\u2022\u25aa\u25e6]\s*")
+LIST_QUOTE_CHARS = 1100  # about ten short items; a lead-in with a longer list is quoted alone, which would crowd out the answer
+
+
+def list_introduced(paragraph: Paragraph, sentence: int) -> str:
+    """The sentence and the bulleted list it introduces, as the paragraph has them ("Ofsted outlined
+    a number of strengths. These included: • ..."): a lead-in quoted alone says nothing. "" when
+    the sentence introduces no list, or one too long to quote whole."""
+    first_item = LIST_ITEM_RE.search(paragraph.text)
+    if not first_item or first_item.start() == 0 or sentence >= len(paragraph.sentences):
+        return ""
+    start, end = paragraph.sentences[sentence]
+    between = paragraph.text[end:first_item.start()]  # at most a short "These included:"
+    if end > first_item.start() or len(between.split()) > 3 or len(paragraph.text) - start > LIST_QUOTE_CHARS:
+        return ""
+    return paragraph.text[start:].strip()
+
+
 def _open_attribution(prefix: str) -> str:
     """The last attribution in `prefix` whose quotation is still open at its end."""
     found = list(ATTRIBUTION_RE.finditer(prefix))
