@@ -17,6 +17,7 @@ MAX_SENTENCES = 5
 MIN_SENTENCES = 3
 PER_DOCUMENT = 2  # sentences per document, first, in an answer over time
 MAX_PER_PARAGRAPH = 2
+WHOLE_LIST = -1  # the sentence number of a choice quoting all of a paragraph that is a list under a heading
 ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the question
 CLEAR_FLOOR = 0.30  # ... unless its best paragraph stands CLEAR_GAP above all others
 CLEAR_GAP = 0.08
@@ -123,6 +124,10 @@ class Assistant:
         headline = intent.wants_grade and not set(asked) - JUDGEMENT_TERMS  # a grade asked of no area: "overall effectiveness"
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
+        # a paragraph that is a list under a heading, whole, as one more choice that matches on its heading
+        lists = [c for c in candidates if c.heading_score is not None]
+        sentences += [(c, WHOLE_LIST, c.hit.paragraph.text.strip()) for c in lists]
+        terms += [set(t) for t in tokenize([c.hit.paragraph.section for c in lists])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
         # a cover sheet repeats the document's name: it answers only questions about its own facts
         off_cover = {c.hit.paragraph.key for c in candidates if c.hit.paragraph.label == COVER_SHEET
@@ -144,14 +149,17 @@ class Assistant:
             too_short = len(text.split()) < 4 and not intent.wants_grade
             if too_short or candidate.hit.paragraph.key in off_cover or any(_same_words(text, said) for said in already_said):
                 continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said
-            dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
+            if i == WHOLE_LIST:
+                dense = candidate.heading_score
+            else:
+                dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
             overlap = _overlap(asked, sentence_terms, section_terms)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
             graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms) if intent.wants_grade else overlap
             score = 0.55 * dense + 0.25 * min(1.0, graded) + 0.2 * candidate.hit.score
-            speaker = self._speaker(candidate, i, intent)
+            speaker = self._speaker(candidate, max(i, 0), intent)
             voice = voice_match(text, candidate.document, intent, speaker)
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
@@ -273,7 +281,9 @@ class Assistant:
                 markers.setdefault(key, len(markers) + 1)
                 quotes.setdefault(key, []).append(choice.text)
                 parts.append(f"{choice.text} [{markers[key]}]")
-            lines.append(f"{short_heading(document)}\n" + " ".join(parts))
+            # a quoted list stands on lines of its own, not run on into the next sentence
+            lines.append(f"{short_heading(document)}\n" + "".join(
+                (("\n" if "\n" in part or "\n" in parts[n - 1] else " ") if n else "") + part for n, part in enumerate(parts)))
         citations = []
         for group in ordered:
             for choice in group:

@@ -9,12 +9,14 @@ import numpy as np
 
 from assistant.query import GRADES, Intent, frame_words, not_searched
 from assistant.records import Document, Hit
+from assistant.voice import LIST_ITEM_RE
 from ingest.index import tokenize
 
 CANDIDATES = 40  # from each of dense and lexical search
 DENSE_WEIGHT = 0.65  # of the fused score; the rest is BM25 scaled to the best lexical score
 LEXICAL_KEEP = 5  # the best lexical matches kept among the candidates whatever their fused score ...
 LEXICAL_STRONG = 0.5  # ... if they score at least this share of the best lexical score
+HEADING_CACHE = 10_000  # headings' vectors kept; the cache starts again beyond this
 INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publisher, kind, year)
 
 
@@ -39,6 +41,7 @@ class Candidate:
     hit: Hit
     sentence_scores: np.ndarray  # cosine similarity of the question to each sentence
     document: Document
+    heading_score: float | None = None  # of the question to the heading of a paragraph that is a list under it
 
 
 def intent_match(document: Document, intent: Intent) -> float:
@@ -58,6 +61,16 @@ class Retriever:
     def __init__(self, index, embedder):
         self.index = index
         self.embedder = embedder
+        self._heading_vectors: dict[str, np.ndarray] = {}
+
+    def heading_vectors(self, headings: list[str]) -> np.ndarray:
+        """Vectors of section headings, each embedded once: the same few recur in many answers."""
+        missing = [h for h in dict.fromkeys(headings) if h not in self._heading_vectors]
+        if missing:
+            if len(self._heading_vectors) > HEADING_CACHE:
+                self._heading_vectors.clear()
+            self._heading_vectors.update(zip(missing, self.embedder.embed_queries(missing)))
+        return np.array([self._heading_vectors[h] for h in headings])
 
     def search(self, intent: Intent, k: int = 10, filters: Filters | None = None) -> list[Candidate]:
         """The k best paragraphs for the question, each with its sentences' similarities."""
@@ -89,6 +102,10 @@ class Retriever:
         top_lexical = max(lexical.values(), default=0.0) or 1.0
         top_subject = max(subject.values(), default=0.0) or 1.0
         newest = max((d.year or 0) for d in allowed.values())
+        # a paragraph that is nothing but a list is introduced by its heading ("What needs to improve?"),
+        # which says what its items are and they do not
+        lists = {key: p.section for key, p in paragraphs.items() if p.section and LIST_ITEM_RE.match(p.text)}
+        heading_scores = dict(zip(lists, self.heading_vectors(list(lists.values())) @ query)) if lists else {}
 
         candidates = []
         for key, paragraph in paragraphs.items():
@@ -103,7 +120,8 @@ class Retriever:
             if intent.latest and (document.year or 0) == newest:
                 score += INTENT_BOOST / 2
             hit = Hit(paragraph=paragraph, score=score, dense=dense_score, lexical=lexical_score)
-            candidates.append(Candidate(hit, sentence_scores, document))
+            heading_score = float(heading_scores[key]) if key in heading_scores else None
+            candidates.append(Candidate(hit, sentence_scores, document, heading_score))
         candidates.sort(key=lambda c: c.hit.score, reverse=True)
         best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
         # the best few by words alone stay too: the model can miss a long sentence that uses the

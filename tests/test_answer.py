@@ -89,6 +89,22 @@ def test_a_date_question_naming_a_year_is_answered_from_that_year(assistant):
     assert any("June" in c.quote for c in answer.citations)
 
 
+def test_a_list_under_a_heading_answers_what_the_heading_asks(assistant):
+    # the items of "What needs to improve?" never say "improve": the heading says what they are
+    answer = assistant.ask("What are the areas for improvement in the 2024 report?")
+    assert (OFSTED, "What needs to improve?") in cited(answer)
+    for item in ("availability and choice of homes", "quality of written plans", "neglect and / or domestic abuse"):
+        assert item in answer.text
+
+
+def test_a_lead_in_is_quoted_with_the_list_it_introduces(assistant):
+    answer = assistant.ask("What strengths did Ofsted highlight in 2019?")
+    listed = [c for c in answer.citations if "outlined a number of strengths" in c.quote]
+    assert listed, answer.text
+    assert "These included:" in listed[0].quote and "know their children well" in listed[0].quote
+    assert listed[0].quote in listed[0].paragraph.text  # verbatim
+
+
 def test_everyday_words_find_what_the_reports_say_in_their_own(assistant):
     # "B&Bs" and "youngsters" for "bed and breakfast accommodation" and "care leavers"; "how busy" for "caseloads"
     assert (OFSTED, "55") in cited(assistant.ask("Are any youngsters being put up in B&Bs?"))
