@@ -281,9 +281,11 @@ class Assistant:
                 markers.setdefault(key, len(markers) + 1)
                 quotes.setdefault(key, []).append(choice.text)
                 parts.append(f"{choice.text} [{markers[key]}]")
-            # a quoted list stands on lines of its own, not run on into the next sentence
-            lines.append(f"{short_heading(document)}\n" + "".join(
-                (("\n" if "\n" in part or "\n" in parts[n - 1] else " ") if n else "") + part for n, part in enumerate(parts)))
+            text = parts[0]
+            for previous, part in zip(parts, parts[1:]):
+                # a quoted list stands on lines of its own, not run on into the next sentence
+                text += ("\n" if "\n" in previous or "\n" in part else " ") + part
+            lines.append(f"{short_heading(document)}\n{text}")
         citations = []
         for group in ordered:
             for choice in group:

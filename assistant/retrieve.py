@@ -9,7 +9,7 @@ import numpy as np
 
 from assistant.query import GRADES, Intent, frame_words, not_searched
 from assistant.records import Document, Hit
-from assistant.voice import LIST_ITEM_RE
+from assistant.voice import BULLET_RE
 from ingest.index import tokenize
 
 CANDIDATES = 40  # from each of dense and lexical search
@@ -104,7 +104,7 @@ class Retriever:
         newest = max((d.year or 0) for d in allowed.values())
         # a paragraph that is nothing but a list is introduced by its heading ("What needs to improve?"),
         # which says what its items are and they do not
-        lists = {key: p.section for key, p in paragraphs.items() if p.section and LIST_ITEM_RE.match(p.text)}
+        lists = {key: p.section for key, p in paragraphs.items() if p.section and BULLET_RE.match(p.text)}
         heading_scores = dict(zip(lists, self.heading_vectors(list(lists.values())) @ query)) if lists else {}
 
         candidates = []

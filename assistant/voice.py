@@ -19,7 +19,8 @@ COUNCIL_VOICE_RE = re.compile(
 # "Councillor X, Leader of the Council, said: "..." - the words before a quotation that name its speaker
 ATTRIBUTION_RE = re.compile(r"[^.!?\u201c\u201d\"]*\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)
 OPENS_QUOTE_RE = re.compile(r"^\s*[\u201c\"]")
-BULLET_RE = re.compile(r"[\u2022\u25aa\u25e6]|\n\s*[-*\u2013]\s")
+# an item of a bulleted list: a bullet character anywhere, a dash or star starting a line
+BULLET_RE = re.compile(r"\s*[\u2022\u25aa\u25e6]|(?:^|\n)\s*[-*\u2013]\s")
 RUN_ON = 15  # paragraphs a quotation is followed back through to find its speaker
 
 
@@ -52,7 +53,6 @@ def list_lead_in(paragraph: Paragraph, sentence: int) -> str:
     return paragraph.text[:first_bullet.start()].strip()
 
 
-LIST_ITEM_RE = re.compile(r"(?:^|\n)\s*[-*\u2013\u2022\u25aa\u25e6]\s*")
 LIST_QUOTE_CHARS = 1100  # about ten short items; a lead-in with a longer list is quoted alone, which would crowd out the answer
 
 
@@ -60,7 +60,7 @@ def list_introduced(paragraph: Paragraph, sentence: int) -> str:
     """The sentence and the bulleted list it introduces, as the paragraph has them ("Ofsted outlined
     a number of strengths. These included: • ..."): a lead-in quoted alone says nothing. "" when
     the sentence introduces no list, or one too long to quote whole."""
-    first_item = LIST_ITEM_RE.search(paragraph.text)
+    first_item = BULLET_RE.search(paragraph.text)
     if not first_item or first_item.start() == 0 or sentence >= len(paragraph.sentences):
         return ""
     start, end = paragraph.sentences[sentence]
