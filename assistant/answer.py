@@ -176,6 +176,8 @@ class Assistant:
         scored.sort(key=lambda c: c.score, reverse=True)
         if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
             return []
+        if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
+            return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
         if over_time and len(intent.years) > 1:
             # "from 2016 to 2024": every year in the range, not only the two named
             low, high = min(intent.years), max(intent.years)

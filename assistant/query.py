@@ -101,8 +101,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
         if name.lower() in lowered or words and all(w in lowered for w in words):
             publishers.append(name)
-    # "rather than what the council said": the voice a question sets aside is not the one it asks for
-    who_text = re.sub(r"\b(rather than|as opposed to|instead of|not|but not)\b[^,.;?]*", " ", lowered)
+    who_text = SET_ASIDE_RE.sub(" ", lowered)
     kinds = []
     if re.search(r"\b(ofsted|inspectors?)\b", who_text) and not re.search(r"council'?s? (own|response|summary)", who_text):
         kinds.append("inspection report")
@@ -139,8 +138,19 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_grade=bool(JUDGEMENT_RE.search(question)) and not GRADE_RE.search(question),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
-        naming_words=_naming_words(question, documents),
+        naming_words=_naming_words(question, documents) + _set_aside_words(lowered),
     )
+
+
+# "rather than what the council said": the voice a question sets aside is not the one it asks for ...
+SET_ASIDE_RE = re.compile(r"\b(rather than|as opposed to|instead of|not|but not)\b[^,.;?]*")
+# ... and its words are not the subject ("what has not improved" keeps "improved": "not" alone is no contrast)
+CONTRAST_RE = re.compile(r"\b(rather than|as opposed to|instead of)\b[^,.;?]*")
+
+
+def _set_aside_words(lowered: str) -> tuple[str, ...]:
+    """Stems of the words a question sets aside ("as opposed to the council's reaction")."""
+    return tuple(stem_words([w for match in CONTRAST_RE.finditer(lowered) for w in re.findall(r"[a-z]+", match.group(0))]))
 
 
 FINDINGS_RE = re.compile(

@@ -71,6 +71,12 @@ def test_another_council_is_not_in_the_sources(assistant):
     assert answer.text.startswith("The sources do not answer")
 
 
+def test_a_subject_no_source_mentions_is_refused_though_its_sources_are_named(assistant):
+    # "Ofsted", "inspectors" and "Kirklees" stand everywhere; "drones" and "artificial intelligence" nowhere
+    assert not assistant.ask("What did inspectors say about the use of drones?").answered
+    assert not assistant.ask("What did Ofsted say about Kirklees' use of artificial intelligence?").answered
+
+
 def test_a_number_the_sources_do_not_give_is_refused(assistant):
     answer = assistant.ask("What percentage of care leavers are in education, employment or training?")
     assert not answer.answered

@@ -21,6 +21,16 @@ def test_a_voice_set_aside_is_not_asked_for():
     assert intent.kinds == ("inspection report",)
 
 
+def test_the_words_of_a_contrast_are_not_the_subject():
+    from assistant.query import frame_words
+    from ingest.index import stem_words
+
+    intent = analyse("What did inspectors find in 2016, as opposed to the council's reaction?", [], DOCS)
+    assert set(stem_words(["reaction"])) <= frame_words(intent)
+    # "not" alone is no contrast: what has not improved is still about improving
+    assert not set(stem_words(["improved"])) & frame_words(analyse("What has not improved since 2024?", [], DOCS))
+
+
 def test_years_since_and_latest():
     intent = analyse("What has changed since the 2024 inspection?", [], DOCS)
     assert intent.since == 2024 and intent.years == ()
