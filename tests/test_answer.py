@@ -116,6 +116,8 @@ def test_everyday_words_find_what_the_reports_say_in_their_own(assistant):
     assert (OFSTED, "55") in cited(assistant.ask("Are any youngsters being put up in B&Bs?"))
     busy = assistant.ask("How busy are the social workers?")
     assert (OFSTED, "68") in cited(busy) and "caseloads" in busy.text
+    swamped = assistant.ask("Are social workers swamped?")
+    assert (OFSTED, "68") in cited(swamped) and "caseloads" in swamped.text
 
 
 def test_everyday_words_do_not_make_a_question_the_sources_miss_answered(assistant):
