@@ -14,7 +14,8 @@ from ingest.index import stem_words
 
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 FOLLOW_UP_RE = re.compile(
-    r"\b(that|those|these|this|it|its|they|them|their|he|she|his|her|at the time|then|what about|and the|same)\b", re.I
+    r"\b(that|those|these|this|it|its|they|them|their|he|she|his|her|at the time|then|what about|and the|same|tell me more|more about)\b",
+    re.I
 )
 
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
@@ -78,7 +79,8 @@ def resolve_follow_up(question: str, history: list[dict]) -> str:
         return question
     users = [message_text(m.get("content")) for m in history if m.get("role") == "user"]
     replies = [message_text(m.get("content")) for m in history if m.get("role") == "assistant"]
-    ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one)? (?:of (?:those|these|them)|area|point|item)", question, re.I)
+    ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one\b| (?:one )?(?:of (?:those|these|them)|area|point|item))",
+                        question, re.I)
     if ordinal and replies:
         items = _list_items(replies[-1])
         index = ORDINALS[ordinal.group(1).lower()]
@@ -121,6 +123,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
     over_time = bool(re.search(r"\b(changed?|improved?|progress(ed)?|over time|between|from \d{4} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(r"\b(changed?|improved?|between|over time)\b", lowered)))
+    # "inadequate in 2016, and what is it now?": then and now, each year cited
+    over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]

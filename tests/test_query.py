@@ -61,6 +61,18 @@ def test_an_ordinal_picks_the_item_from_the_last_answer():
     assert "written plans and records" in resolved and "homes for children" not in resolved
 
 
+def test_the_second_one_of_a_listed_answer_is_its_second_item():
+    history = [{"role": "user", "content": "What needs to improve?"},
+               {"role": "assistant", "content": "Ofsted (2024 inspection report):\n- Homes for children in care.\n"
+                                                "- The quality of written plans and records.\n- Practice with neglect. [1]"}]
+    assert "written plans and records" in resolve_follow_up("Tell me more about the second one.", history)
+
+
+def test_a_year_and_now_ask_for_then_and_now():
+    assert analyse("Was it inadequate in 2016, and what is it now?", [], DOCS).over_time
+    assert not analyse("What was it rated in 2016?", [], DOCS).over_time
+
+
 def test_message_text_reads_gradio_parts():
     assert message_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "a b"
     assert message_text("plain") == "plain"
