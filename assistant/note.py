@@ -73,7 +73,8 @@ def to_markdown(items: list[NoteItem], title: str) -> str:
         lines += ["## References", ""]
     for ref in references:
         lines.append(f"{ref.number}. {ref.describe()}")
-        lines += [f"   > \u201c{quote}\u201d" for quote in ref.quotes]
+        # a quoted list runs over several lines: each stays inside the quotation
+        lines += ["   > \u201c" + quote.replace("\n", "\n   > ") + "\u201d" for quote in ref.quotes]
     return "\n".join(lines).rstrip() + "\n"
 
 

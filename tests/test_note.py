@@ -53,3 +53,12 @@ def test_docx_has_the_text_and_the_references(items, tmp_path):
     assert "Care leavers: briefing" in text and "Edited: " in text
     first = items[0].citations[0]
     assert first.document.title in text and f"paragraph {first.paragraph.label}" in text and first.quote in text
+
+
+def test_a_quoted_list_stays_inside_its_quotation(corpus_index, embedder):
+    answer = Assistant(corpus_index, embedder).ask("What are the areas for improvement in the 2024 report?")
+    listed = next(c for c in answer.citations if "\n" in c.quote)
+    references = to_markdown([from_answer(answer)], "Note").split("## References", 1)[1]
+    quoted = [line for line in references.splitlines() if line.startswith("   > ")]
+    for quote_line in listed.quote.splitlines()[1:]:
+        assert any(quote_line in line for line in quoted), quote_line
