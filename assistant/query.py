@@ -52,7 +52,7 @@ class Intent:
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
-    naming_words: tuple[str, ...] = ()  # stems that name a source ("the scrutiny panel report"), not the subject
+    naming_words: tuple[str, ...] = ()  # stems naming a source ("the scrutiny panel report") or a voice set aside ("rather than the council"), not the subject
 
 
 def message_text(content) -> str:
