@@ -146,10 +146,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     )
 
 
+CONTRASTS = "rather than|as opposed to|instead of"
 # "rather than what the council said": the voice a question sets aside is not the one it asks for ...
-SET_ASIDE_RE = re.compile(r"\b(rather than|as opposed to|instead of|not|but not)\b[^,.;?]*")
+SET_ASIDE_RE = re.compile(rf"\b({CONTRASTS}|not|but not)\b[^,.;?]*")
 # ... and its words are not the subject ("what has not improved" keeps "improved": "not" alone is no contrast)
-CONTRAST_RE = re.compile(r"\b(rather than|as opposed to|instead of)\b[^,.;?]*")
+CONTRAST_RE = re.compile(rf"\b({CONTRASTS})\b[^,.;?]*")
 
 
 def _set_aside_words(lowered: str) -> tuple[str, ...]:

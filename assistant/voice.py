@@ -61,7 +61,7 @@ def list_introduced(paragraph: Paragraph, sentence: int) -> str:
     a number of strengths. These included: • ..."): a lead-in quoted alone says nothing. "" when
     the sentence introduces no list, or one too long to quote whole."""
     first_item = BULLET_RE.search(paragraph.text)
-    if not first_item or first_item.start() == 0 or sentence >= len(paragraph.sentences):
+    if not first_item or first_item.start() == 0 or not 0 <= sentence < len(paragraph.sentences):
         return ""
     start, end = paragraph.sentences[sentence]
     between = paragraph.text[end:first_item.start()]  # at most a short "These included:"
