@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+
+# What a document can be. Answering keeps these voices apart (Ofsted's findings, the council's
+# account, the press), so an unknown kind is refused at ingest rather than silently matching none.
+KINDS = ("inspection report", "council report", "council statement", "press", "other", "unknown")
 
 
 @dataclass(frozen=True)
@@ -10,11 +14,26 @@ class Document:
     id: str  # the source path relative to the project root, e.g. "corpus/2024-ofsted-ilacs-inspection.txt"
     title: str
     publisher: str
-    kind: str  # inspection report, council report, council statement, press, or unknown
+    kind: str  # one of KINDS
     date: str | None  # ISO date, possibly partial ("2024-07", "2019")
     date_note: str = ""  # how the date is known, when it is not exact
     url: str | None = None
     judgements: tuple[tuple[str, str], ...] = ()  # (judgement area, grade), where the report has a table
+    place: str = ""  # the council (or area) the document is about; "" when not known
+    inspection_dates: str = ""  # as the report prints them: "8 to 19 July 2024"
+    lead_inspector: str = ""
+    given: tuple[str, ...] = ()  # fields given by a manifest, a flag or an uploader rather than read from the text
+    added_by: str = ""  # who added it through the web app ("" for documents ingested from the command line)
+    added_at: str = ""  # when it was added (ISO timestamp), for uploads
+
+    @classmethod
+    def from_dict(cls, entry: dict) -> Document:
+        """A Document from its registry entry (extra keys ignored, lists back to tuples)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in entry.items() if k in known}
+        values["judgements"] = tuple(tuple(row) for row in values.get("judgements", ()))
+        values["given"] = tuple(values.get("given", ()))
+        return cls(**values)
 
     @property
     def year(self) -> int | None:

@@ -323,7 +323,7 @@ class Index:
         self._registry_cache = None if self.server else self._registry_cache  # the newest entry, not a copy
         old = self._registry()["documents"].get(document.id)
         self._save_entry(document.id, {
-            **asdict(document), "judgements": [list(row) for row in document.judgements],
+            **asdict(document), "judgements": [list(row) for row in document.judgements], "given": list(document.given),
             "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
             "records": {name: len(ids) for name, (ids, _, _, _) in records.items()},
         })
@@ -569,11 +569,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 def _document(entry: dict) -> Document:
-    return Document(
-        id=entry["id"], title=entry["title"], publisher=entry["publisher"], kind=entry["kind"], date=entry["date"],
-        date_note=entry.get("date_note", ""), url=entry.get("url"),
-        judgements=tuple(tuple(row) for row in entry.get("judgements", ())),
-    )
+    return Document.from_dict(entry)
 
 
 def _paragraph(text: str, meta: dict) -> Paragraph:
