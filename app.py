@@ -14,11 +14,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
+import asyncio  # noqa: E402
+import datetime  # noqa: E402
 import functools  # noqa: E402
+import hashlib  # noqa: E402
 import logging  # noqa: E402
 import re  # noqa: E402
+import secrets  # noqa: E402
 import shutil  # noqa: E402
+import socket  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -26,13 +32,27 @@ import gradio as gr  # noqa: E402
 from assistant import present, settings  # noqa: E402
 from assistant.answer import Assistant  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
+from assistant.records import KINDS  # noqa: E402
 from assistant.retrieve import Filters  # noqa: E402
 
 log = logging.getLogger("app")
 
 ASK_CONCURRENCY = 4  # answers are ~0.1 s of CPU: a few at once keeps 2 cores busy without thrashing
+# What one request may cost: a 10-million-character question held every other user for minutes.
+MAX_QUESTION_CHARS = 1000  # the question box's own limit, enforced here too: a browser's max_length is no limit
+MAX_TURNS = 50  # questions in one conversation: every turn is kept in the session until it ends
+HISTORY_TURNS = 6  # turns a follow-up is read with: enough for "and in 2016?", however long the conversation
+MAX_FILTER_VALUES = 100  # documents, publishers or years named in one question's filters
+# Sessions whose state (conversation, note, Gradio's own copy of the page's settings) is kept in memory,
+# least recently used dropped first. Each costs about 140 KB, and every API call is a session of its own:
+# Gradio's default of 10,000 let 20 users asking for five minutes add 600 MB.
+SESSIONS = 400
+QUEUE_SIZE = 200  # requests waiting at once; beyond this a request is told the app is busy, not held in memory
+LOCK_AFTER = 5  # wrong passwords in a row before a login name is locked ...
+LOCKOUT_SECONDS = 60.0  # ... for this long, right password or not
+FAILED_LOGIN_DELAY = 1.0  # seconds before a wrong password is answered, so guessing is slow even before the lock
 UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".txt", ".md"]
-KINDS = ["inspection report", "council report", "council statement", "press", "unknown"]
+ANONYMOUS = "anonymous"  # who added a report when the app has no login
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SORRY = "Something went wrong. Please try again."
 
@@ -54,6 +74,68 @@ CITE_JS = """() => {
 
 def uploads_enabled() -> bool:
     return settings.get("UPLOADS").strip().lower() not in {"off", "0", "false", "no"}
+
+
+def named_uploaders() -> set[str]:
+    """The login names the UPLOADERS setting lets add reports; empty: anyone who may use the app."""
+    return {name.strip() for name in settings.get("UPLOADERS").split(",") if name.strip()}
+
+
+def uploader(request: gr.Request | None, allowed: set[str]) -> str:
+    """Who is adding a report (their login name, or ANONYMOUS with no login); refused when not one of `allowed`."""
+    user = getattr(request, "username", None)
+    if allowed and user is None:
+        raise AssistantError("Only named users may add reports, and this app has no login: set ASSISTANT_AUTH.")
+    if allowed and user not in allowed:
+        raise AssistantError(f"{user} may not add reports: ask whoever runs the app to add you to ASSISTANT_UPLOADERS.")
+    return user or ANONYMOUS
+
+
+def free_name(folder: Path, name: str, taken: set[str]) -> Path:
+    """`name` in `folder`, or name-2, name-3 ... when a file or a document already has it: an upload never replaces one."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = folder / name, 1
+    while target.exists() or settings.relative_source(target) in taken:
+        n += 1
+        target = folder / f"{stem}-{n}{suffix}"
+    return target
+
+
+class Login:
+    """The login check, slowed and locked against guessing: each wrong password waits `delay` seconds before it
+    is answered, and after `lock_after` wrong passwords in a row a name is refused, right password or not, for
+    `lockout` seconds. Names that are not accounts share one count, so guessing names cannot grow the table."""
+
+    def __init__(self, accounts: dict[str, str], lock_after: int = LOCK_AFTER, lockout: float = LOCKOUT_SECONDS,
+                 delay: float = FAILED_LOGIN_DELAY):
+        self.accounts = accounts
+        self.lock_after, self.lockout, self.delay = lock_after, lockout, delay
+        self._failures: dict[str, int] = {}
+        self._locked_until: dict[str, float] = {}
+
+    @property
+    def message(self) -> str:
+        return (f"Log in to ask about the reports. After {self.lock_after} wrong passwords in a row a name is locked "
+                f"for {self.lockout:.0f} seconds.")
+
+    async def check(self, username: str, password: str) -> bool:
+        # Gradio awaits this only because it is a coroutine function: keep it one, never a callable object
+        name = username if username in self.accounts else ""
+        now = time.monotonic()
+        if self._locked_until.get(name, 0.0) > now:
+            await asyncio.sleep(self.delay)
+            return False
+        if name and secrets.compare_digest(password.encode(), self.accounts[name].encode()):
+            self._failures.pop(name, None)
+            return True
+        self._failures[name] = self._failures.get(name, 0) + 1
+        if self._failures[name] >= self.lock_after:
+            self._failures[name] = 0
+            self._locked_until[name] = now + self.lockout
+            log.warning("login for %s locked for %.0f s after %d wrong passwords", name or "unknown names",
+                        self.lockout, self.lock_after)
+        await asyncio.sleep(self.delay)
+        return False
 
 
 def shielded(n_outputs: int, status_at: int = 0):
@@ -91,6 +173,8 @@ class Views:
         if not entry:
             raise AssistantError("That document is not in the index.")
         if entry["version"] not in self._paragraphs:
+            current = {e["version"] for e in self.index.entries().values()}
+            self._paragraphs = {v: ps for v, ps in self._paragraphs.items() if v in current}  # replaced versions go
             self._paragraphs[entry["version"]] = self.index.paragraphs(doc_id)
         return self._paragraphs[entry["version"]]
 
@@ -111,7 +195,8 @@ class Views:
 
     def document_choices(self) -> list[tuple[str, str]]:
         docs = sorted(self.index.documents().values(), key=lambda d: d.date or "", reverse=True)
-        return [(f"{d.title} ({d.publisher}, {d.date or 'undated'})", d.id) for d in docs]
+        return [(f"{d.title} ({d.publisher}, {d.date or 'undated'}{', ' + present.uploaded(d) if d.added_by else ''})", d.id)
+                for d in docs]
 
     def publisher_choices(self) -> list[str]:
         return sorted({d.publisher for d in self.index.documents().values()})
@@ -119,21 +204,64 @@ class Views:
     def year_choices(self) -> list[int]:
         return sorted({d.year for d in self.index.documents().values() if d.year}, reverse=True)
 
+    def filters(self, documents, publishers, years) -> Filters | None:
+        """The "Narrow the search" choices as Filters; a value typed or sent that is not one of them is refused."""
+        chosen = {"documents": list(documents or []), "publishers": list(publishers or []), "years": list(years or [])}
+        known = {"documents": set(self.index.documents()), "publishers": set(self.publisher_choices()),
+                 "years": {str(y) for y in self.year_choices()}}
+        for kind, values in chosen.items():
+            if len(values) > MAX_FILTER_VALUES:
+                raise AssistantError(f"Choose at most {MAX_FILTER_VALUES} {kind}.")
+            unknown = [str(v) for v in values if str(v) not in known[kind]]
+            if unknown:
+                raise AssistantError(f"There are no {kind} {', '.join(repr(v[:80]) for v in unknown[:3])} in the library: "
+                                     "choose from the list.")
+        filters = Filters(tuple(map(str, chosen["documents"])), tuple(map(str, chosen["publishers"])),
+                          tuple(int(y) for y in chosen["years"]))
+        return filters if filters != Filters() else None
+
 
 def _history(turns: list[dict]) -> list[dict]:
-    """The conversation so far as the assistant reads it: plain text, oldest first."""
+    """The last turns of the conversation as the assistant reads them: plain text, oldest first."""
     history = []
-    for turn in turns:
+    for turn in turns[-HISTORY_TURNS:]:
         if turn["answer"] is not None:
             history += [{"role": "user", "content": turn["question"]},
                         {"role": "assistant", "content": turn["answer"].text}]
     return history
 
 
-def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=None) -> gr.Blocks:
-    """The web app around an already-built assistant (launch it with `launch()`)."""
+def _chat(turns: list[dict]) -> list[dict]:
+    """The chat as shown, rebuilt from the session's own turns: nothing the browser sends back is shown again."""
+    return [message for turn in turns for message in (
+        {"role": "user", "content": present.md_text(turn["question"])}, {"role": "assistant", "content": turn["shown"]})]
+
+
+def question_refused(message: str, turns: list[dict]) -> str:
+    """Why a question is not answered ("" when it is): empty, too long, or a conversation that has run its length."""
+    if not message:
+        return "Please type a question."
+    if len(message) > MAX_QUESTION_CHARS:
+        return (f"Questions are limited to {MAX_QUESTION_CHARS:,} characters and this one has {len(message):,}: "
+                "please shorten it.")
+    if len(turns) >= MAX_TURNS:
+        return (f"This conversation has reached {MAX_TURNS} questions: add the answers you need to the note, "
+                "then press New conversation to go on.")
+    return ""
+
+
+def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: set[str] | None = None,
+             generator=None) -> gr.Blocks:
+    """The web app around an already-built assistant (launch it with `launch()`).
+
+    Args:
+        uploads: whether the "Add a report" tab is there (default: the UPLOADS setting).
+        uploaders: login names that may add reports (default: the UPLOADERS setting); empty: anyone who may use the app.
+        generator: a `Generator` for generated answers; None: extractive.
+    """
     views = Views(assistant)
     uploads = uploads_enabled() if uploads is None else uploads
+    uploaders = named_uploaders() if uploaders is None else uploaders
 
     with gr.Blocks(title="Inspection report assistant") as ui:
         gr.Markdown("## Ask about Ofsted's reports on Kirklees children's services\n"
@@ -158,11 +286,14 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
                         chat_status = gr.HTML(elem_id="chat-status")
                     with gr.Column(scale=2):
                         with gr.Accordion("Narrow the search", open=False):
-                            only_documents = gr.Dropdown(views.document_choices(), multiselect=True, label="Documents",
+                            # every list of the library starts empty and is filled when the page loads, so
+                            # that the login page, which embeds the API's description, names no document;
+                            # a value sent that is not a choice is refused by question_filters
+                            only_documents = gr.Dropdown([], multiselect=True, label="Documents", allow_custom_value=True,
                                                          elem_id="filter-documents")
-                            only_publishers = gr.Dropdown(views.publisher_choices(), multiselect=True, label="Publishers",
+                            only_publishers = gr.Dropdown([], multiselect=True, label="Publishers", allow_custom_value=True,
                                                           elem_id="filter-publishers")
-                            only_years = gr.Dropdown(views.year_choices(), multiselect=True, label="Years",
+                            only_years = gr.Dropdown([], multiselect=True, label="Years", allow_custom_value=True,
                                                      elem_id="filter-years")
                         sources = gr.Radio([], label="Sources of the answer", elem_id="sources")
                         source_panel = gr.HTML(present.status("Click a citation number to read the paragraph in its place."),
@@ -171,7 +302,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
 
             with gr.Tab("Read", id="read"):
                 with gr.Row():
-                    reader_document = gr.Dropdown(views.document_choices(), label="Document", scale=4, elem_id="reader-document")
+                    reader_document = gr.Dropdown([], label="Document", scale=4, elem_id="reader-document")
                     jump_label = gr.Textbox(label="Go to paragraph", placeholder="e.g. 55", scale=1, elem_id="jump-label")
                     jump_button = gr.Button("Go", scale=0, elem_id="jump")
                 jump_panel = gr.HTML(elem_id="jump-panel")
@@ -195,7 +326,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
             with gr.Tab("Check citations", id="check"):
                 passage = gr.Textbox(label="Passage to check", lines=8, elem_id="check-passage",
                                      placeholder='e.g. Ofsted found that care leavers live in suitable homes (para 55).')
-                check_document = gr.Dropdown([("(work it out from the passage)", "")] + views.document_choices(),
+                check_document = gr.Dropdown([("(work it out from the passage)", "")],
                                              value="", label="Document the citations refer to, when the passage does not say",
                                              elem_id="check-document")
                 check_button = gr.Button("Check citations", variant="primary", elem_id="check")
@@ -203,6 +334,10 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
 
             if uploads:
                 with gr.Tab("Add a report", id="upload"):
+                    gr.Markdown("A report you add is listed as added by you (your login name, or anonymous), with the "
+                                "date; the title, publisher and date you type are shown as given by you, not read from "
+                                "the report. A file never replaces one already in the library."
+                                + (" Only some users may add reports." if uploaders else ""))
                     upload_file = gr.File(label="Report (PDF, DOCX, HTML or text)", file_types=UPLOAD_TYPES,
                                           elem_id="upload-file")
                     with gr.Row():
@@ -210,21 +345,24 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
                         upload_publisher = gr.Textbox(label="Publisher", placeholder="e.g. Ofsted", elem_id="upload-publisher")
                     with gr.Row():
                         upload_date = gr.Textbox(label="Date", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="upload-date")
-                        upload_kind = gr.Dropdown(KINDS, value="inspection report", label="Kind", elem_id="upload-kind")
+                        upload_kind = gr.Dropdown(list(KINDS), value="inspection report", label="Kind", elem_id="upload-kind")
                     upload_button = gr.Button("Add report", variant="primary", elem_id="upload")
                     upload_status = gr.HTML(elem_id="upload-status")
 
         # -- asking ------------------------------------------------------------------------------
 
-        def ask(message, chat_value, turns_value, documents, publishers, years):
+        def ask(message, turns_value, documents, publishers, years):
             message = (message or "").strip()
-            if not message:
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), present.status("Please type a question.", ok=False)
+            refused = question_refused(message, turns_value)
+            try:
+                filters = None if refused else views.filters(documents, publishers, years)
+            except AssistantError as exc:
+                refused = str(exc)
+            if refused:  # the question stays in its box to be shortened or asked again
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), present.status(refused, ok=False)
                 return
             turn = len(turns_value)
-            filters = Filters(tuple(documents or ()), tuple(publishers or ()), tuple(int(y) for y in years or ()))
-            filters = filters if filters != Filters() else None
-            asked = [*(chat_value or []), {"role": "user", "content": present.md_text(message)}]
+            asked = [*_chat(turns_value), {"role": "user", "content": present.md_text(message)}]
             answer = None
             try:
                 if generator is None:
@@ -241,15 +379,14 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
             except AssistantError as exc:
                 answer, shown = None, present.md_text(f"Sorry: {exc}")
             except Exception:
-                log.exception("answering %r failed", message)
+                log.exception("answering %r failed", message[:200])
                 answer, shown = None, present.md_text(f"Sorry: {SORRY}")
-            chat_value = [*asked, {"role": "assistant", "content": shown}]
-            turns_value = [*turns_value, {"question": message, "answer": answer}]
-            yield (chat_value, turns_value, "", gr.Radio(choices=present.source_choices(answer), value=None), turn,
+            turns_value = [*turns_value, {"question": message, "answer": answer, "shown": shown}]
+            yield (_chat(turns_value), turns_value, "", gr.Radio(choices=present.source_choices(answer), value=None), turn,
                    present.status(""))
 
         ask_outputs = [chat, turns, question, sources, selected, chat_status]
-        ask_inputs = [question, chat, turns, only_documents, only_publishers, only_years]
+        ask_inputs = [question, turns, only_documents, only_publishers, only_years]
         ask_button.click(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
                          api_name="ask")
         question.submit(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
@@ -411,12 +548,24 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
 
         # -- adding a report ------------------------------------------------------------------------
 
+        def refresh_choices():
+            # the lists of the library, filled when the page loads (and after an upload), never built into the page
+            choices = views.document_choices()
+            return (gr.Dropdown(choices=choices), gr.Dropdown(choices=views.publisher_choices()),
+                    gr.Dropdown(choices=views.year_choices()), gr.Dropdown(choices=choices),
+                    gr.Dropdown(choices=[("(work it out from the passage)", "")] + choices))
+
+        library_lists = [only_documents, only_publishers, only_years, reader_document, check_document]
+        ui.load(refresh_choices, None, library_lists, api_visibility="private")
+
         if uploads:
 
             @shielded(7)
-            def add_report(file, title, publisher, date, kind, progress=gr.Progress()):  # noqa: B008 - how Gradio finds the bar
+            def add_report(file, title, publisher, date, kind, request: gr.Request,
+                           progress=gr.Progress()):  # noqa: B008 - how Gradio finds the bar
                 from ingest.pipeline import ingest
 
+                added_by = uploader(request, uploaders)
                 if not file:
                     raise AssistantError("Choose a file to upload first.")
                 title, publisher, date = (title or "").strip(), (publisher or "").strip(), (date or "").strip()
@@ -424,66 +573,97 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, generator=Non
                     raise AssistantError("Give the report's title and publisher.")
                 if date and not DATE_RE.match(date):
                     raise AssistantError(f"{date!r} is not a date: write it as YYYY, YYYY-MM or YYYY-MM-DD.")
+                if kind not in KINDS:
+                    raise AssistantError(f"Choose the kind of document from the list ({', '.join(KINDS)}).")
                 original = Path(file).name
                 name = re.sub(r"[^A-Za-z0-9._-]+", "-", original).strip(".-") or "report"
                 if Path(name).suffix.lower() not in UPLOAD_TYPES:
                     raise AssistantError(f"{original} is not a PDF, DOCX, HTML or text file, so it was not added.")
+                entries = assistant.index.entries()
+                sha = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+                same = next((doc_id for doc_id, entry in entries.items() if entry.get("sha256") == sha), None)
+                if same:
+                    known = views.document(same)
+                    by = f", {present.uploaded(known)}" if known.added_by else ""
+                    raise AssistantError(f"{original} is already in the library as \u201c{known.title}\u201d{by}; "
+                                         "nothing was added.")
                 folder = assistant.index.data_dir / "uploads"
                 folder.mkdir(parents=True, exist_ok=True)
-                target = folder / name
-                backup = target.with_name(target.name + ".previous") if target.exists() else None
-                if backup:
-                    shutil.copy2(target, backup)
-                shutil.copyfile(file, target)
-                progress(0.1, desc=f"Reading {name}")
-                report = ingest([target], assistant.index, assistant.retriever.embedder,
-                                metadata={"title": title, "publisher": publisher, "date": date or None, "kind": kind},
+                target = free_name(folder, name, set(entries))
+                with open(file, "rb") as source, open(target, "xb") as copy:  # "x": never over a file already there
+                    shutil.copyfileobj(source, copy)
+                given = ["title", "publisher", "kind"] + (["date"] if date else [])
+                metadata = {"title": title, "publisher": publisher, "date": date or None, "kind": kind, "given": given,
+                            "added_by": added_by, "added_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+                progress(0.1, desc=f"Reading {target.name}")
+                report = ingest([target], assistant.index, assistant.retriever.embedder, metadata=metadata,
                                 progress=lambda done, total, _: progress(done / max(total, 1), desc="Indexing"))
                 if report.failed:
-                    if backup:
-                        shutil.move(backup, target)
-                    else:
-                        target.unlink(missing_ok=True)
+                    target.unlink(missing_ok=True)
                     reason = report.failed[0].replace(str(target), name).replace(str(target.resolve()), name)
-                    reason = re.sub(r"^\S*" + re.escape(name) + r":\s*", "", reason)
+                    reason = re.sub(r"^\S*" + re.escape(target.name) + r":\s*", "", reason)
                     raise AssistantError(f"{original} was refused and nothing was added: {reason}")
-                if backup:
-                    backup.unlink(missing_ok=True)
-                done = "was already in the index, unchanged" if report.unchanged else \
-                    f"was added: {report.paragraphs} paragraphs, ready to ask about and read"
-                choices = views.document_choices()
-                return (present.status(f"{original} {done}."), gr.Dropdown(choices=choices),
-                        gr.Dropdown(choices=views.publisher_choices()), gr.Dropdown(choices=views.year_choices()),
-                        gr.Dropdown(choices=choices), gr.Dropdown(choices=[("(work it out from the passage)", "")] + choices),
-                        None)
+                renamed = f" as {target.name} (a file of its name is already in the library)" if target.name != name else ""
+                log.info("%s added %s as %s", added_by, original, settings.relative_source(target))
+                return (present.status(f"{original} was added{renamed}: {report.paragraphs} paragraphs, ready to ask "
+                                       f"about and read; recorded as added by {added_by}."),
+                        *refresh_choices(), None)
 
             upload_button.click(add_report, [upload_file, upload_title, upload_publisher, upload_date, upload_kind],
-                                [upload_status, only_documents, only_publishers, only_years, reader_document,
-                                 check_document, upload_file], concurrency_limit=1)
-        def refresh_choices():
-            # a report added in another session since this page was built is listed too
-            choices = views.document_choices()
-            return (gr.Dropdown(choices=choices), gr.Dropdown(choices=views.publisher_choices()),
-                    gr.Dropdown(choices=views.year_choices()), gr.Dropdown(choices=choices),
-                    gr.Dropdown(choices=[("(work it out from the passage)", "")] + choices))
-
-        ui.load(refresh_choices, None, [only_documents, only_publishers, only_years, reader_document, check_document],
-                api_visibility="private")
+                                [upload_status, *library_lists, upload_file], concurrency_limit=1)
+    ui.queue(max_size=QUEUE_SIZE)
     return ui
 
 
-def launch(ui: gr.Blocks, *, host: str | None = None, port: int | None = None, auth: tuple[str, str] | None = None,
-           prevent_thread_lock: bool = False) -> str:
-    """Serve the app (loopback unless told otherwise); returns its address."""
-    _, url, _ = ui.launch(
-        server_name=host or settings.get("HOST"), server_port=port or int(settings.get("PORT")), auth=auth,
-        prevent_thread_lock=prevent_thread_lock, js=CITE_JS, css=present.CSS, show_error=False,
-        max_file_size=f"{settings.get('MAX_FILE_MB')}mb", footer_links=[], quiet=prevent_thread_lock,
-    )
+def launch(ui: gr.Blocks, *, host: str | None = None, port: int | None = None,
+           auth: Login | tuple[str, str] | None = None, prevent_thread_lock: bool = False) -> str:
+    """Serve the app (loopback unless told otherwise); returns its address. `auth`: a Login, or one (user, password)."""
+    if isinstance(auth, tuple):
+        auth = Login({auth[0]: auth[1]})
+    host, port = host or settings.get("HOST"), port or server_port()
+    try:
+        _, url, _ = ui.launch(
+            server_name=host, server_port=port, auth=auth.check if auth else None,
+            auth_message=auth.message if auth else None, prevent_thread_lock=prevent_thread_lock, js=CITE_JS,
+            css=present.CSS, show_error=False, max_file_size=f"{settings.get('MAX_FILE_MB')}mb", footer_links=[],
+            quiet=prevent_thread_lock, state_session_capacity=SESSIONS,
+        )
+    except OSError as exc:
+        raise AssistantError(port_in_use(host, port)) from exc
     return url
 
 
+def server_port() -> int:
+    value = settings.get("PORT")
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise AssistantError(f"ASSISTANT_PORT must be a port number from 1 to 65535, not {value!r}.")
+    return int(value)
+
+
+def port_in_use(host: str, port: int) -> str:
+    return (f"Port {port} on {host} is already in use (another copy of the app?): stop that program, "
+            f"or choose another port, e.g. ASSISTANT_PORT={port + 1}.")
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail at once, in one line, when the port is taken, rather than after loading the model."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise AssistantError(port_in_use(host, port)) from exc
+
+
 def main() -> None:
+    try:
+        host, port, auth = settings.get("HOST"), server_port(), login()
+        check_port(host, port)
+        serve_from_settings(host, port, auth)
+    except AssistantError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+def serve_from_settings(host: str, port: int, auth: Login | None) -> None:
     from ingest.embed import Embedder
     from ingest.index import Index
     from ingest.pipeline import ingest
@@ -499,18 +679,22 @@ def main() -> None:
         from assistant.generate import Generator
 
         generator = Generator(assistant)  # generated answers, streamed and verified; extractive if the model fails
-    launch(build_ui(assistant, generator=generator), auth=login())
+    launch(build_ui(assistant, generator=generator), host=host, port=port, auth=auth)
 
 
-def login() -> tuple[str, str] | None:
-    """The optional login from the AUTH setting ("user:password")."""
+def login() -> Login | None:
+    """The optional login from the AUTH setting: "user:password", or several as "user:password,user2:password2"."""
     value = settings.get("AUTH")
     if not value:
         return None
-    user, colon, password = value.partition(":")
-    if not (user and colon and password):
-        raise SystemExit("ASSISTANT_AUTH must be user:password, e.g. ASSISTANT_AUTH=councillor:a-long-passphrase")
-    return user, password
+    accounts = {}
+    for account in value.split(","):
+        user, colon, password = account.strip().partition(":")
+        if not (user and colon and password):
+            raise AssistantError("ASSISTANT_AUTH must be user:password (several separated by commas), "
+                                 "e.g. ASSISTANT_AUTH=councillor:a-long-passphrase")
+        accounts[user] = password
+    return Login(accounts)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from assistant import settings
 from assistant.errors import AssistantError
+from assistant.present import uploaded
 from assistant.records import Answer
 from assistant.retrieve import Filters
 
@@ -49,32 +49,79 @@ def answer_text(answer: Answer) -> str:
         lines.append("References:" if answer.answered else "Related passages:")
     for c in answer.citations:
         assigned = " (number assigned)" if c.paragraph.assigned else ""
+        upload = f", {uploaded(c.document)}" if c.document.added_by else ""
         lines.append(f"[{c.marker}] {c.document.publisher}, \u201c{c.document.title}\u201d ({c.document.date or 'undated'}), "
-                     f"paragraph {c.paragraph.label}{assigned} \u2014 {c.document.id}")
+                     f"paragraph {c.paragraph.label}{assigned} \u2014 {c.document.id}{upload}")
     return "\n".join(lines)
+
+
+def json_kind(value) -> str:
+    """What a JSON value is, in a user's words."""
+    if value is None:
+        return "missing"
+    if isinstance(value, bool):
+        return json.dumps(value)
+    if value == "":
+        return "empty"
+    return {str: "text", int: "a number", float: "a number", list: "a list", dict: "an object"}[type(value)]
+
+
+def parse_json(line: str):
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise AssistantError(f"not JSON ({exc.msg}, column {exc.colno})") from exc
+
+
+def batch_question(item) -> tuple[str, list[dict]]:
+    """A --batch line's question and history, from its JSON; an AssistantError says what is wrong with it."""
+    if not isinstance(item, dict):
+        raise AssistantError(f'{json_kind(item)}, not an object like {{"id": "q1", "question": "..."}}')
+    question, history = item.get("question"), item.get("history") or []
+    if not isinstance(question, str) or not question.strip():
+        raise AssistantError(f'"question" must be text; it is {json_kind(question)}')
+    if not isinstance(history, list) or not all(
+            isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), (str, list))
+            for m in history):
+        raise AssistantError('"history" must be a list of {"role": "user" or "assistant", "content": "..."}, '
+                             f"oldest first; it is {json_kind(history)}")
+    return question, history
+
+
+def cmd_batch(args, filters: Filters | None) -> int:
+    """Answer each line of a JSONL file in order; a line that cannot be answered gets one line saying why, and
+    the rest go on. Returns 1 when any line failed."""
+    try:
+        lines = args.batch.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise AssistantError(f"{args.batch}: cannot be read ({reason})") from exc
+    assistant = open_assistant()
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        qid = None
+        try:
+            item = parse_json(line)
+            qid = item.get("id") if isinstance(item, dict) else None
+            question, history = batch_question(item)
+            answer = assistant.ask(question, history, filters)
+        except AssistantError as exc:
+            failed += 1
+            # one object in the output's place for this line, so that outputs still line up with inputs
+            print(json.dumps({"id": qid, "error": f"{args.batch} line {number}: {exc}"}, ensure_ascii=False), flush=True)
+            continue
+        out = answer_json(answer, qid)
+        print(json.dumps(out if args.json else {"id": qid, "text": answer_text(answer)}, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
 
 
 def cmd_ask(args) -> int:
     filters = Filters(tuple(args.document or ()), tuple(args.publisher or ()), tuple(args.year or ()))
     filters = filters if filters != Filters() else None
     if args.batch:
-        try:
-            lines = args.batch.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise AssistantError(f"{args.batch}: cannot be read ({exc.strerror})") from exc
-        assistant = open_assistant()
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                print(f"error: {args.batch} line {number}: not JSON ({exc.msg})", file=sys.stderr)
-                continue
-            answer = assistant.ask(item.get("question", ""), item.get("history") or [], filters)
-            out = answer_json(answer, item.get("id"))
-            print(json.dumps(out if args.json else {"id": out["id"], "text": answer_text(answer)}, ensure_ascii=False), flush=True)
-        return 0
+        return cmd_batch(args, filters)
     if not args.question:
         raise AssistantError("Give a question, e.g. python -m assistant ask \"What did Ofsted say about care leavers?\"")
     answer = open_assistant().ask(args.question, [], filters)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.present import uploaded
 from assistant.records import Answer, Citation
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -28,8 +29,9 @@ class Reference:
     def describe(self) -> str:
         c = self.citation
         assigned = " (number assigned in reading order)" if c.paragraph.assigned else ""
+        upload = f", {uploaded(c.document)}" if c.document.added_by else ""
         return (f"{c.document.publisher}, \u201c{c.document.title}\u201d, {c.document.date or 'undated'}, "
-                f"paragraph {c.paragraph.label}{assigned} ({c.document.id})")
+                f"paragraph {c.paragraph.label}{assigned} ({c.document.id}{upload})")
 
 
 def from_answer(answer: Answer) -> NoteItem:

@@ -37,6 +37,7 @@ CSS = """
 .check-paragraph { flex: 1; font-size: 0.92em; white-space: pre-wrap;
                    background: var(--background-fill-secondary); padding: 6px; border-radius: 6px; }
 .ok { color: #1a7f37; font-weight: 600; } .bad { color: #c62828; font-weight: 600; }
+.uploaded { color: #8a4b00; }
 .status-error { color: #c62828; } .status-ok { color: #1a7f37; }
 """
 
@@ -59,26 +60,45 @@ def status(message: str, ok: bool = True) -> str:
 # -- answers in the chat --------------------------------------------------------------------------
 
 
+def uploaded(document: Document) -> str:
+    """Who added a document through the web app, and when ("" for one ingested from the command line)."""
+    if not document.added_by:
+        return ""
+    return f"uploaded by {document.added_by} on {document.added_at[:10] or 'an unknown date'}"
+
+
 def reference(citation: Citation) -> str:
-    """One line of a reference list: publisher, title, date, paragraph."""
+    """One line of a reference list: publisher, title, date, paragraph (and who uploaded it, for an upload)."""
     d, p = citation.document, citation.paragraph
     assigned = " (number assigned)" if p.assigned else ""
-    return f"{d.publisher}, \u201c{d.title}\u201d ({d.date or 'undated'}), paragraph {p.label}{assigned}"
+    upload = f", {uploaded(d)}" if d.added_by else ""
+    return f"{d.publisher}, \u201c{d.title}\u201d ({d.date or 'undated'}), paragraph {p.label}{assigned}{upload}"
+
+
+def quoted_spans(answer: Answer) -> list[tuple[int, int]]:
+    """Where the answer's text quotes its sources: a "[2]" inside a quotation is the document's own, not a marker."""
+    spans = []
+    for c in answer.citations:
+        for piece in {*c.paragraph.sentence_texts(), c.paragraph.text.strip(), c.quote}:
+            if not MARKER_RE.search(piece):
+                continue  # only quotations holding something that looks like a marker matter
+            start = answer.text.find(piece)
+            while start >= 0:
+                spans.append((start, start + len(piece)))
+                start = answer.text.find(piece, start + 1)
+    return spans
 
 
 def answer_markdown(answer: Answer, turn: int) -> str:
-    """The answer as chat Markdown: its text escaped, each marker [n] a link that opens the source."""
+    """The answer as chat Markdown: its text escaped, each marker [n] the assistant wrote a link that opens the source."""
     markers = {c.marker for c in answer.citations}
-
-    def linked(text: str) -> str:
-        out, last = [], 0
-        for m in MARKER_RE.finditer(text):
-            if int(m.group(1)) in markers:
-                out += [md_text(text[last:m.start()]), cite_link(turn, int(m.group(1)))]
-                last = m.end()
-        return "".join(out) + md_text(text[last:])
-
-    lines = [linked(line) for line in answer.text.split("\n")]
+    quoted = quoted_spans(answer)
+    out, last = [], 0
+    for m in MARKER_RE.finditer(answer.text):
+        if int(m.group(1)) in markers and not any(a <= m.start() < b for a, b in quoted):
+            out += [md_text(answer.text[last:m.start()]), cite_link(turn, int(m.group(1)))]
+            last = m.end()
+    lines = ["".join(out) + md_text(answer.text[last:])]
     if answer.citations:
         lines += ["", "**Sources:**" if answer.answered else "**Related passages:**"]
         lines += [f"{cite_link(turn, c.marker)} {md_text(reference(c))}  " for c in answer.citations]
@@ -102,9 +122,15 @@ def source_choices(answer: Answer | None) -> list[tuple[str, int]]:
 def document_header(document: Document) -> str:
     when = document.date or "undated"
     note = f" \u2014 {document.date_note}" if document.date_note else ""
+    upload = ""
+    if document.added_by:
+        # an upload's title, publisher and date are what the uploader typed: say so, so no one reads it as Ofsted's own
+        given = ", ".join(document.given) or "its details"
+        upload = (f'<div class="source-meta uploaded">{esc(uploaded(document).capitalize())}: '
+                  f"{esc(given)} as the uploader gave them, not read from the document.</div>")
     return (f"<h3>{esc(document.title)}</h3>"
             f'<div class="source-meta">{esc(document.publisher)} \u00b7 {esc(when)}{esc(note)} \u00b7 '
-            f"<code>{esc(document.id)}</code></div>")
+            f"<code>{esc(document.id)}</code></div>{upload}")
 
 
 def highlighted(paragraph: Paragraph, quote: str) -> str:

@@ -68,7 +68,7 @@ def start_app() -> tuple[subprocess.Popen, str]:
 
 async def ask(client, url: str, question: str) -> str:
     """One question through the app's `ask` event; returns the answer's Markdown."""
-    response = await client.post(f"{url}gradio_api/call/ask", json={"data": [question, [], [], [], []]})
+    response = await client.post(f"{url}gradio_api/call/ask", json={"data": [question, [], [], []]})
     response.raise_for_status()
     event_id = response.json()["event_id"]
     event = None

@@ -288,9 +288,12 @@ def upload(page, path: Path, title: str, publisher: str = "Testshire Council", d
     page.locator("#upload-title textarea").fill(title)
     page.locator("#upload-publisher textarea").fill(publisher)
     page.locator("#upload-date textarea").fill(date)
-    page.locator("#upload").click()
     status = page.locator("#upload-status p")
-    status.wait_for()
+    before = status.inner_text() if status.count() else ""
+    page.locator("#upload").click()
+    # a second upload's message replaces the first's: wait for the new one
+    page.wait_for_function("([before]) => { const p = document.querySelector('#upload-status p');"
+                           " return p && p.innerText.trim() && p.innerText !== before; }", arg=[before])
     return status.inner_text()
 
 
