@@ -5,6 +5,7 @@
   python -m assistant ask --json --batch Q.jsonl  one JSON object per input line
   python -m assistant paragraphs corpus/FILE [--json]
   python -m assistant show corpus/FILE 55
+  python -m assistant document FILE [--json]     the document as the assistant knows it
 """
 
 from __future__ import annotations
@@ -14,13 +15,57 @@ import json
 import sys
 from pathlib import Path
 
+from assistant import settings
 from assistant.errors import AssistantError
 
 
 def _document_paragraphs(path: Path):
+    """The file read and numbered, with the metadata it was registered under when it has been ingested
+    (flags and manifest given then), else what the file itself says."""
     from ingest.pipeline import read_document
 
-    return read_document(path)
+    document, paragraphs = read_document(path)
+    registered = _registered(document.id)
+    return (registered or document), paragraphs
+
+
+def _registered(doc_id: str):
+    from ingest.index import Index
+
+    try:
+        return Index(settings.data_dir()).document(doc_id)
+    except (AssistantError, OSError, ValueError):  # no index yet, or it cannot be read: the file's own account
+        return None
+
+
+def document_json(document) -> dict:
+    """A Document as `document --json` prints it; `given` names the fields given rather than read."""
+    return {
+        "source": document.id, "title": document.title, "publisher": document.publisher, "kind": document.kind,
+        "place": document.place, "date": document.date, "date_note": document.date_note,
+        "inspection_dates": document.inspection_dates, "lead_inspector": document.lead_inspector,
+        "judgements": [{"area": area, "grade": grade} for area, grade in document.judgements],
+        "url": document.url, "given": list(document.given),
+        "read": [k for k in ("title", "publisher", "kind", "place", "date", "inspection_dates", "lead_inspector")
+                 if getattr(document, k) and k not in document.given],
+        "added_by": document.added_by, "added_at": document.added_at,
+    }
+
+
+def cmd_document(args) -> int:
+    document, paragraphs = _document_paragraphs(args.file)
+    record = {**document_json(document), "paragraphs": len(paragraphs)}
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False))
+        return 0
+    for key, value in record.items():
+        if key == "judgements":
+            value = "; ".join(f"{j['area']}: {j['grade']}" for j in value)
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        if value not in ("", None):
+            print(f"{key}: {value}")
+    return 0
 
 
 def cmd_paragraphs(args) -> int:
@@ -77,8 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("label")
     show.add_argument("--json", action="store_true")
 
+    document = sub.add_parser("document", help="what the assistant knows of a document: title, publisher, place, dates, judgements")
+    document.add_argument("file", type=Path)
+    document.add_argument("--json", action="store_true", help="one JSON object")
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "document":
+            return cmd_document(args)
         if args.command == "paragraphs":
             return cmd_paragraphs(args)
         if args.command == "show":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+
+from assistant.errors import SettingError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +30,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
 )
 
 _DEFAULTS = {name: default for name, default, _ in SETTINGS}
+_HELP = {name: help for name, _, help in SETTINGS}
 
 
 def get(name: str) -> str:
@@ -34,6 +38,20 @@ def get(name: str) -> str:
     if name not in _DEFAULTS:
         raise KeyError(f"unknown setting {name!r}")
     return os.environ.get(f"ASSISTANT_{name}", _DEFAULTS[name])
+
+
+def number(name: str, kind: type[int] | type[float] = float) -> int | float:
+    """A numeric setting's value, or SettingError naming the variable and what it wants (not a traceback)."""
+    value = get(name)
+    try:
+        number = kind(value.strip())
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(value)
+    except ValueError:
+        wanted = "a whole number" if kind is int else "a number"
+        raise SettingError(f"ASSISTANT_{name}={value!r} is not {wanted} of 0 or more ({_HELP[name]} Default: "
+                           f"{_DEFAULTS[name]}); set it to one, or unset it.") from None
+    return number
 
 
 def data_dir() -> Path:
@@ -45,9 +63,10 @@ def corpus_dir() -> Path:
 
 
 def relative_source(path: Path) -> str:
-    """A file's path as citations show it: relative to the project root when inside it."""
+    """A file's path as citations show it: relative to the project root when inside it, else its
+    folder's name and its own ("reports/halton-2024.pdf"): never the server's absolute path."""
     path = Path(path).resolve()
     try:
         return path.relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
-        return path.as_posix()
+        return "/".join(path.parts[-2:])

@@ -7,22 +7,24 @@ gone from a scanned folder has its paragraphs removed.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import AssistantError, ReadError
-from assistant.records import Document, Paragraph
+from assistant.records import KINDS, Document, Paragraph
 from assistant.settings import relative_source
 from ingest.read import READABLE_SUFFIXES, read_lines
 from ingest.structure import parse
 
 MANIFEST = "manifest.json"
 # Bump when reading or numbering changes, so that re-ingest rebuilds documents it would number differently.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 
 @dataclass
@@ -75,23 +77,81 @@ def find_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return files, folders
 
 
+# The fields a manifest entry, a flag or an uploader may give; given ones override what the text says.
+GIVEN_FIELDS = ("title", "publisher", "kind", "date", "date_note", "url", "place", "inspection_dates", "lead_inspector")
+ISO_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def check_metadata(meta: dict, where: str) -> None:
+    """Raise AssistantError naming `where` for a kind outside KINDS or a date that is not ISO."""
+    kind = meta.get("kind")
+    if kind and kind not in KINDS:
+        raise AssistantError(f"{where}: kind {kind!r} is not one of: {', '.join(KINDS)}")
+    when = meta.get("date")
+    if when:
+        when = str(when)
+        hint = describe_date(when)
+        if not ISO_DATE_RE.match(when) or not _real_date(when):
+            raise AssistantError(f"{where}: date {when!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)"
+                                 + (f"; did you mean {hint}?" if hint else ""))
+
+
+def _real_date(when: str) -> bool:
+    parts = [int(x) for x in when.split("-")] + [1, 1]
+    try:
+        datetime.date(*parts[:3])
+    except ValueError:
+        return False
+    return True
+
+
+def describe_date(text: str) -> str | None:
+    """The ISO form of a date written out ("May 2024" -> "2024-05", "19 July 2024" -> "2024-07-19")."""
+    from ingest.describe import MONTHS, _iso
+
+    if full := _iso(text):
+        return full
+    match = re.fullmatch(r"\s*([A-Za-z]+)\.?,?\s+(\d{4})\s*", text)
+    if match:
+        month = next((i for i, name in enumerate(MONTHS, 1) if name.startswith(match.group(1).lower()[:3])), None)
+        return f"{match.group(2)}-{month:02d}" if month else None
+    return None
+
+
 def read_document(path: Path, metadata: dict | None = None) -> tuple[Document, list[Paragraph]]:
-    """Read and number one file: its Document (manifest, given metadata, or what the text says) and Paragraphs."""
+    """Read and number one file: its Document and Paragraphs.
+
+    Each field comes from what the text says about itself (ingest/describe.py), overridden by the
+    file's manifest entry and then by `metadata` (flags, an upload form); `given` lists the fields
+    that were given rather than read.
+    """
+    from ingest.describe import describe
+
     path = Path(path)
-    structure = parse(read_lines(path))
+    meta = {**load_manifest(path.parent).get(path.name, {}), **(metadata or {})}
+    check_metadata(meta, str(path))
+    lines = read_lines(path)
+    structure = parse(lines)
     if not structure.paragraphs:
         raise ReadError(f"{path}: no paragraphs found")
     doc_id = relative_source(path)
-    meta = {**load_manifest(path.parent).get(path.name, {}), **(metadata or {})}
+    given = {k: v for k, v in meta.items() if k in GIVEN_FIELDS and v}
+    fields = {**describe(lines, structure), **given}
     document = Document(
         id=doc_id,
-        title=meta.get("title") or structure.title or path.stem,
-        publisher=meta.get("publisher") or "Unknown publisher",
-        kind=meta.get("kind") or "unknown",
-        date=meta.get("date") or None,
-        date_note=meta.get("date_note", ""),
-        url=meta.get("url"),
+        title=fields.get("title") or path.stem,
+        publisher=fields.get("publisher") or "Unknown publisher",
+        kind=fields.get("kind") or "unknown",
+        date=fields.get("date") or None,
+        date_note=fields.get("date_note", ""),
+        url=fields.get("url"),
         judgements=structure.judgements,
+        place=fields.get("place", ""),
+        inspection_dates=fields.get("inspection_dates", ""),
+        lead_inspector=fields.get("lead_inspector", ""),
+        given=tuple(sorted(given)),
+        added_by=str(meta.get("added_by") or ""),
+        added_at=str(meta.get("added_at") or ""),
     )
     return document, [replace(p, doc_id=doc_id) for p in structure.paragraphs]
 
@@ -148,7 +208,7 @@ def ingest(paths: list[Path], index, embedder, *, metadata: dict | None = None, 
             if progress:
                 progress(done, len(files), path)
     for folder in folders:
-        prefix = relative_source(folder).rstrip("/") + "/"
+        prefix = relative_source(folder / "_").rsplit("/", 1)[0] + "/"  # as its files are named
         for doc_id in list(index.entries()):
             if doc_id.startswith(prefix) and doc_id not in seen:
                 index.remove(doc_id)

@@ -1,6 +1,6 @@
 """Readers: a file becomes a list of `Line`s (text, page, layout hint), whatever its format.
 
-Each format is read with a well-kept library (pypdf, python-docx, BeautifulSoup); text is
+Each format is read with a well-kept library (pdfplumber, python-docx, BeautifulSoup); text is
 repaired with ftfy. Anything that cannot be read raises `ReadError` naming the file and why.
 """
 
@@ -22,7 +22,10 @@ READABLE_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 class Line:
     text: str
     page: int | None = None
-    hint: str = ""  # "heading" or "item" when the format says so; "" leaves it to the numbering rules
+    # what the format says the line is: "heading" (a section), "subheading" (a heading printed at body
+    # size, under the section), "item" (a list item) or "row" (a table row, cells tab-separated);
+    # "" leaves it to the numbering rules
+    hint: str = ""
 
 
 def read_lines(path: Path) -> list[Line]:
@@ -75,90 +78,9 @@ def _read_text(path: Path) -> list[Line]:
 
 
 def _read_pdf(path: Path) -> list[Line]:
-    from pypdf import PasswordType, PdfReader
-    from pypdf.errors import PdfReadError
+    from ingest.pdf import read_pdf  # pdfplumber is imported only when a PDF is read
 
-    try:
-        reader = PdfReader(path)
-        # a PDF with only an owner password (print/copy restrictions) opens with the empty password
-        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise ReadError(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
-        pages = [_page_text(page).splitlines() for page in reader.pages]
-    except PdfReadError as exc:
-        raise ReadError(f"{path}: broken PDF ({exc})") from exc
-    lines: list[Line] = []
-    for number, page_lines in enumerate(_drop_page_furniture(pages), start=1):
-        lines.extend(Line(raw, page=number) for raw in _unwrap_pdf_lines(page_lines))
-        lines.append(Line("", page=number))  # a page break is a block boundary the numbering rules may join
-    return lines
-
-
-def _page_text(page) -> str:
-    """A page's text; layout mode keeps the vertical gaps between paragraphs and around headings as blank lines."""
-    try:
-        return page.extract_text(extraction_mode="layout") or ""
-    except Exception:  # layout mode is stricter about odd fonts: fall back to plain extraction
-        return page.extract_text() or ""
-
-
-_PAGE_NUMBER_RE = re.compile(r"^(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
-
-
-def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
-    """Drop page numbers and running headers/footers: lines at the top or bottom of a page that are
-    a bare page number ("Page 2 of 3"), or short lines that recur there (digits aside) on most pages
-    and do not end a sentence as the last line of a paragraph does."""
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
-
-    def edges(lines: list[str]) -> set[int]:
-        filled = [i for i, line in enumerate(lines) if line.strip()]
-        return set(filled[:2] + filled[-2:])
-
-    seen: dict[str, int] = {}
-    for lines in pages:
-        for k in {key(lines[i]) for i in edges(lines)}:
-            seen[k] = seen.get(k, 0) + 1
-    running = {k for k, n in seen.items()
-               if n >= max(2, 0.6 * len(pages)) and len(k.split()) <= 12 and not k.endswith(tuple(".!?:;,"))}
-    return [
-        [line for i, line in enumerate(lines)
-         if not (i in edge and (_PAGE_NUMBER_RE.match(line.strip()) or key(line) in running))]
-        for lines, edge in ((lines, edges(lines)) for lines in pages)
-    ]
-
-
-def _unwrap_pdf_lines(raw_lines: list[str]) -> list[str]:
-    """PDF text comes as wrapped visual lines: join them back into one line per paragraph.
-
-    A blank line (a vertical gap) ends a paragraph. So does a line that ends a sentence and is
-    visibly short of the full width, a line far short of the full width (a heading or title), or
-    the next line starting a numbered paragraph ("1. ", "4.3 ", "4.1. ") or a bullet. A wrapped
-    line that merely begins with a number ("18 children ...") continues its paragraph.
-    """
-    raw_lines = [" ".join(raw.split()) for raw in raw_lines]  # layout mode pads with spaces
-    width = max((len(line) for line in raw_lines), default=0)
-    out: list[str] = []
-    current = ""
-    for line in raw_lines:
-        if not line:
-            if current:
-                out.append(current)
-                current = ""
-            out.append("")
-            continue
-        starts_block = bool(re.match(r"^(\d+(\.\d+)+\.?\s|\d+\.\s|[-\u2022\u2013*]\s)", line))
-        if current and starts_block:
-            out.append(current)
-            current = ""
-        current = f"{current} {line}".strip()
-        if re.search(r"[.!?:\"\u201d]$", line) and len(line) < 0.85 * width or len(line) < 0.6 * width:
-            out.append(current)
-            current = ""
-    if current:
-        out.append(current)
-    # blank line between the paragraphs we found, so the numbering rules see blocks
-    return [part for line in out for part in (line, "")]
+    return read_pdf(path)
 
 
 def _read_docx(path: Path) -> list[Line]:
@@ -174,7 +96,7 @@ def _read_docx(path: Path) -> list[Line]:
     for block in document.iter_inner_content():  # paragraphs and tables in reading order
         if isinstance(block, DocxTable):
             for row in block.rows:
-                lines.append(Line("\t".join(cell.text.strip() for cell in row.cells)))
+                lines.append(Line("\t".join(cell.text.strip() for cell in row.cells), hint="row"))
             lines.append(Line(""))
             continue
         style = (block.style.name or "").lower() if block.style is not None else ""
@@ -201,8 +123,8 @@ def _read_html(path: Path) -> list[Line]:
             text = element.get_text(" ", strip=True)
         if not text:
             continue
-        hint = "heading" if element.name.startswith("h") else "item" if element.name == "li" else ""
-        lines.extend([Line(f"- {text}" if hint == "item" else text, hint=hint), Line("")])
+        hint = "heading" if element.name.startswith("h") else "item" if element.name == "li" else "row" if element.name == "tr" else ""
+        lines.extend([Line(f"- {text}" if hint == "item" else text, hint=hint)] + ([] if hint == "row" else [Line("")]))
     return lines
 
 

@@ -97,7 +97,8 @@ def is_boilerplate(block: _Block) -> bool:
 
 
 def split_blocks(lines: list[Line], starts_paragraph) -> list[_Block]:
-    """Blank lines separate blocks; a line that starts a numbered paragraph starts a new one."""
+    """Blank lines separate blocks; so do headings, the edges of a table, and a line that starts a
+    numbered paragraph (outside a table: a row "2.1 Adoption performance" is not paragraph 2.1)."""
     blocks: list[_Block] = []
     current: list[Line] = []
     for line in lines:
@@ -108,13 +109,18 @@ def split_blocks(lines: list[Line], starts_paragraph) -> list[_Block]:
             current = []
             continue
         line = Line(text, line.page, line.hint)
-        if current and (starts_paragraph(text) or line.hint == "heading" or current[-1].hint == "heading"):
+        if current and (line.hint != "row" and starts_paragraph(text) or is_heading_hint(line.hint)
+                        or is_heading_hint(current[-1].hint) or (line.hint == "row") != (current[-1].hint == "row")):
             blocks.append(_Block(current))
             current = []
         current.append(line)
     if current:
         blocks.append(_Block(current))
     return blocks
+
+
+def is_heading_hint(hint: str) -> bool:
+    return hint in ("heading", "subheading")
 
 
 def numbering_scheme(lines: list[Line]) -> str:
@@ -200,7 +206,12 @@ def parse(lines: list[Line]) -> Structure:
         page = block.lines[0].page
 
         heading = section_heading(block) if scheme != "none" else None
-        if heading is not None or block.lines[0].hint == "heading":
+        if block.lines[0].hint == "subheading" and section:
+            subsection = block.first.rstrip(".")  # printed at body size: a heading under the section
+            drafts.append(_Draft([], "", None, kind="break"))
+            list_mode = False
+            continue
+        if heading is not None or is_heading_hint(block.lines[0].hint):
             section, subsection = heading if heading is not None else block.first, ""
             section_from_number = heading is not None
             drafts.append(_Draft([], "", None, kind="break"))
@@ -215,12 +226,13 @@ def parse(lines: list[Line]) -> Structure:
             list_mode = rest.rstrip().endswith(":") or any(is_item(t) for t in texts[1:])
             continue
 
-        # a table: most lines hold tab-separated cells
-        if sum("\t" in t for t in texts) * 2 >= len(texts) and any("\t" in t for t in texts):
+        # a table: rows the format marks, or most lines holding tab-separated cells
+        if block.lines[0].hint == "row" or sum("\t" in t for t in texts) * 2 >= len(texts) and any("\t" in t for t in texts):
             rows = [tuple(cell.strip() for cell in t.split("\t") if cell.strip()) for t in texts]
-            if rows[0] and rows[0][0].lower() == "judgement" and not judgements:
-                judgements = tuple((r[0], r[1]) for r in rows[1:] if len(r) >= 2)
-                lines_out = [": ".join(rows[0][:2]), *(f"{area}: {grade}" for area, grade in judgements)]
+            graded = judgement_rows(rows)
+            if graded and not judgements:
+                judgements = tuple(graded)
+                lines_out = [" ".join(r) if len(r) != 2 else ": ".join(r) for r in rows if r]
                 drafts.append(_Draft(lines_out, "judgements", page, kind="judgements", table=list(judgements)))
             else:
                 lines_out = [" ".join(r) if len(r) != 2 or r[0].endswith(":") else ": ".join(r) for r in rows if r]
@@ -268,6 +280,34 @@ def parse(lines: list[Line]) -> Structure:
 
     paragraphs = _label(drafts, assigned=scheme == "none")
     return Structure(paragraphs, title, judgements)
+
+
+GRADE = r"outstanding|good|requires? improvement(?: to be good)?|inadequate"
+GRADE_RE = re.compile(rf"^({GRADE})$", re.IGNORECASE)
+# A judgement stated in words on a cover, as the single inspection framework printed its overall one:
+# "The overall judgement is that children's services require improvement", "Children's services in
+# Kirklees are inadequate".
+OVERALL_RE = re.compile(rf"^(?:the overall judgement is|children.s services in .+?)\b.*?\b({GRADE})\b", re.IGNORECASE)
+
+
+def grade_name(grade: str) -> str:
+    """A grade as a judgement table prints it: 'Requires improvement to be good', 'Good'."""
+    grade = " ".join(grade.split()).lower()
+    grade = re.sub(r"^require improvement", "requires improvement", grade)
+    return grade[:1].upper() + grade[1:]
+
+
+def judgement_rows(rows: list[tuple[str, ...]]) -> list[tuple[str, str]]:
+    """(area, grade) for each row of a table that grades something: the last cell a grade, or one
+    cell stating the overall judgement. An area's own number ("2.1 Adoption performance") is left out."""
+    graded = []
+    for cells in rows:
+        if len(cells) >= 2 and GRADE_RE.match(" ".join(cells[-1].split())):
+            area = re.sub(r"^\d+(\.\d+)*\.?\s+", "", " ".join(cells[:-1]))
+            graded.append((area, grade_name(cells[-1])))
+        elif len(cells) == 1 and (overall := OVERALL_RE.match(cells[0])):
+            graded.append(("Overall effectiveness", grade_name(overall.group(1))))
+    return graded
 
 
 def _add_details(drafts: list[_Draft], lines_out: list[str], page: int | None) -> None:
