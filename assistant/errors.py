@@ -19,3 +19,15 @@ class StoreUnavailable(AssistantError):
 
 class IndexBusy(AssistantError):
     """Another process is changing the embedded index under this one; asking again will work."""
+
+
+class SettingError(AssistantError):
+    """A setting's environment variable holds a value it cannot use."""
+
+
+class RegistryDamaged(AssistantError):
+    """The document registry cannot be read; nothing is changed until it is put right."""
+
+
+class IngestStopped(AssistantError):
+    """An ingest that stopped part way: the message says which documents were done and which were not."""
