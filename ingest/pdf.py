@@ -31,13 +31,16 @@ from ingest.read import Line
 BULLETS = "\u2022\u25aa\u25a0\u25fc\u25cf\u00b7\u2023\u2043\u25e6\u00d8\u27a2\uf06e\uf0a7\uf0b7\uf0d8\uf0fc\uf076\uf02d\u2013\u2014-*"
 BULLET_RE = re.compile(rf"^[{re.escape(BULLETS)}]\s+(?=\S)")
 NUMBERED_RE = re.compile(r"^(\d{1,3}(\.\d{1,3})+\.?|\d{1,3}\.)\s+\S")
-LABEL_RE = re.compile(r"^[A-Z][\w\u2019' ]{1,40}:\s+\S")
+SYMBOL_FONT_RE = re.compile(r"dingbat|wingding|symbol", re.IGNORECASE)
+# "Lead inspector: ...": a fact with its label, one to four words; each starts a line of its own
+LABEL_RE = re.compile(r"^[A-Z][\w\u2019'-]*(?: [\w\u2019'-]+){0,3}:\s+\S")
 PAGE_NUMBER_RE = re.compile(r"^(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
-# Gaps, in multiples of the line's font size: wider than a word space and narrower than a column
-# gap; a paragraph break is a blank of at least half a line.
+# Gaps within a line, in multiples of its font size: touching (one word printed in two fonts), and
+# a column's gap, far wider than a word space.
 COLUMN_GAP = 2.0
 TOUCHING = 0.08
-PARAGRAPH_GAP = 0.5
+# A paragraph break: a line further below the last than 1.3 times the usual line pitch.
+PARAGRAPH_GAP = 1.3
 
 
 @dataclass
@@ -76,11 +79,15 @@ def read_pdf(path: Path) -> list[Line]:
         return []
     body = sizes.most_common(1)[0][0]
     pages = _drop_furniture([[line for line in page if line.table or line.size >= 0.92 * body] for page in pages])
+    # the usual distance from one body line to the next: a paragraph break is visibly more
+    pitches = Counter(round(b.top - a.top) for page in pages for a, b in zip(page, page[1:])
+                      if not a.table and abs(a.size - body) < 0.5 and abs(b.size - body) < 0.5 and b.top > a.top)
+    pitch = pitches.most_common(1)[0][0] if pitches else 1.2 * body
     lines: list[Line] = []
     for number, page in enumerate(pages, start=1):
         if _is_contents(page, len(pages)):
             continue
-        lines += _paragraphs(page, number, body)
+        lines += _paragraphs(page, number, body, pitch)
     return lines
 
 
@@ -129,6 +136,8 @@ def _visual_lines(page) -> list[_Visual]:
 
 def _visual(words: list[dict]) -> _Visual | None:
     size = max(w["size"] for w in words)
+    if len(words[0]["text"]) == 1 and SYMBOL_FONT_RE.search(words[0]["fontname"]):
+        words[0] = {**words[0], "text": "\u2022", "size": size}  # a bullet drawn from a symbol font ("n" in ZapfDingbats)
     # footnote markers and other raised small print inside a line ("Board1", "area2") are not text
     words = [w for w in words if w["size"] >= 0.8 * size]
     cells = [""]
@@ -170,7 +179,7 @@ def _is_contents(page: list[_Visual], pages: int) -> bool:
     return len(numbered) >= 5 and len(numbered) >= 0.6 * len(ends) and numbered == sorted(numbered)
 
 
-def _paragraphs(page: list[_Visual], number: int, body: float) -> list[Line]:
+def _paragraphs(page: list[_Visual], number: int, body: float, pitch: float) -> list[Line]:
     """Join a page's printed lines into paragraphs, headings and table rows."""
     out: list[Line] = []
     group: list[_Visual] = []
@@ -209,8 +218,8 @@ def _paragraphs(page: list[_Visual], number: int, body: float) -> list[Line]:
             continue
         if group:
             last = group[-1]
-            gap = line.top - last.bottom
-            if (gap > PARAGRAPH_GAP * max(line.size, last.size) or _starts_item(line.cells[0])
+            usual = max(pitch, 1.25 * max(line.size, last.size))  # a heading's larger lines stand further apart
+            if (line.top - last.top > PARAGRAPH_GAP * usual or _starts_item(line.cells[0]) or LABEL_RE.match(line.cells[0])
                     or is_heading_style(line) != is_heading_style(last) or abs(line.size - last.size) > 0.5):
                 flush()
         group.append(line)

@@ -156,6 +156,17 @@ def read_document(path: Path, metadata: dict | None = None) -> tuple[Document, l
     return document, [replace(p, doc_id=doc_id) for p in structure.paragraphs]
 
 
+def kept_metadata(entry: dict | None, path: Path) -> dict | None:
+    """What a registered document was given by a flag or an uploader (not its manifest, which is read
+    again), so that ingesting it again without flags keeps it."""
+    if not entry:
+        return None
+    manifest = load_manifest(Path(path).parent).get(Path(path).name, {})
+    kept = {k: entry[k] for k in entry.get("given", ()) if k not in manifest and entry.get(k)}
+    kept.update({k: entry[k] for k in ("added_by", "added_at") if entry.get(k)})
+    return kept or None
+
+
 def file_version(path: Path, metadata: dict | None) -> tuple[str, str]:
     """(version, sha256): the version changes with the file, its metadata, or the pipeline."""
     sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -191,11 +202,12 @@ def ingest(paths: list[Path], index, embedder, *, metadata: dict | None = None, 
                 raise ReadError(f"{path}: no such file")
             doc_id = relative_source(path)
             seen.add(doc_id)
-            version, sha = file_version(path, metadata)
+            given = metadata if metadata is not None else kept_metadata(entries.get(doc_id), path)
+            version, sha = file_version(path, given)
             if doc_id in entries and entries[doc_id]["version"] == version:
                 report.unchanged.append(doc_id)
                 continue
-            document, paragraphs = read_document(path, metadata)
+            document, paragraphs = read_document(path, given)
             vectors = embedder.embed_paragraphs(paragraphs)
             index.replace(document, paragraphs, vectors, version, sha)
             (report.replaced if doc_id in entries else report.added).append(doc_id)

@@ -38,6 +38,11 @@ BOILERPLATE_LINE_RES = [
         r"in a different format, such as large print or braille",
         r"under the terms of the open government licence",
         r"^this report is available at",
+        # the back page of an Ofsted report
+        r"^any complaints about the inspection",
+        r"^you may (copy all or parts of this document|reuse this information)",
+        r"^to receive regular email alerts",
+        r"^interested in our work\?",
     )
 ]
 
@@ -63,6 +68,10 @@ class _Draft:
     label: str = ""  # printed number, or "" until assigned
     table: list[tuple[str, str]] = field(default_factory=list)
     kind: str = "text"  # text, details, judgements
+    end_page: int | None = None  # the page its last line is on
+
+    def __post_init__(self):
+        self.end_page = self.end_page or self.page
 
     @property
     def last(self) -> str:
@@ -193,6 +202,7 @@ def parse(lines: list[Line]) -> Structure:
     numbered_started = False
     list_mode = False
     section_from_number = False
+    section_is_larger = False  # the section's heading was printed larger than the body (its sub-headings are not)
     judgements: tuple[tuple[str, str], ...] = ()
 
     def current_section() -> str:
@@ -206,14 +216,15 @@ def parse(lines: list[Line]) -> Structure:
         page = block.lines[0].page
 
         heading = section_heading(block) if scheme != "none" else None
-        if block.lines[0].hint == "subheading" and section:
-            subsection = block.first.rstrip(".")  # printed at body size: a heading under the section
+        if block.lines[0].hint == "subheading" and section and section_is_larger:
+            subsection = block.first.rstrip(".")  # printed at body size, under a larger heading: a sub-heading
             drafts.append(_Draft([], "", None, kind="break"))
             list_mode = False
             continue
         if heading is not None or is_heading_hint(block.lines[0].hint):
             section, subsection = heading if heading is not None else block.first, ""
             section_from_number = heading is not None
+            section_is_larger = block.lines[0].hint == "heading"
             drafts.append(_Draft([], "", None, kind="break"))
             list_mode = False
             continue
@@ -245,6 +256,15 @@ def parse(lines: list[Line]) -> Structure:
             # a paragraph split by a page break: join the halves
             current.lines[-1] = f"{current.lines[-1].rstrip()} {texts[0]}"
             current.lines.extend(texts[1:])
+            current.end_page = page or current.end_page
+            continue
+        if (current is not None and current.label and page and current.end_page and page > current.end_page
+                and not is_item(block.first)):
+            # a numbered paragraph broken at a sentence's end by a page break: where every paragraph is
+            # numbered, unnumbered text opening the next page, with no heading between, is its rest
+            current.lines[-1] = f"{current.lines[-1].rstrip()} {texts[0]}"
+            current.lines.extend(texts[1:])
+            current.end_page = page
             continue
 
         if scheme != "none" and not numbered_started and block.single and re.match(r"^[A-Z][^:]{1,60}:\s+\S", block.first) and len(block.first.split()) <= 15:
