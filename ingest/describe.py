@@ -28,6 +28,7 @@ DATE_LINE_RE = re.compile(rf"^(?:(?:date|published|updated|posted)\s*:?\s*)?(?:[
                           re.IGNORECASE)
 # The place an Ofsted report is about, as its title names it
 TITLE_PLACE_RE = re.compile(r"^inspection of (?:the )?(.+?)(?:'s|\u2019s)?\s+(?:local authority\s+)?children.s services", re.IGNORECASE)
+INSPECTION_OF_RE = re.compile(r"^inspection of (?:the )?(.+)$", re.IGNORECASE)  # "Inspection of Bradford Children and Families Trust"
 SERVICES_IN_RE = re.compile(r"children.s services in (?:the )?(.+?) (?:are|is|requires?)\b", re.IGNORECASE)
 COUNCIL_RE = re.compile(r"\b((?:[A-Z][a-z]+[ -])*[A-Z][a-z]+) (?:Metropolitan )?(?:Borough |District |City |County )?Council\b")
 OFSTED_RE = re.compile(r"\bOfsted\b|Office for Standards in Education|Majesty.s Inspector")
@@ -88,7 +89,7 @@ def _first(pattern: re.Pattern, texts: list[str]) -> str:
 
 
 def _place(title: str, structure: Structure, publisher: str) -> str:
-    if match := TITLE_PLACE_RE.match(title):
+    if match := TITLE_PLACE_RE.match(title) or publisher == "Ofsted" and INSPECTION_OF_RE.match(title):
         return match.group(1).strip()
     for area, _ in structure.judgements:
         if match := SERVICES_IN_RE.search(area):

@@ -133,16 +133,19 @@ def is_heading_hint(hint: str) -> bool:
 
 
 def numbering_scheme(lines: list[Line]) -> str:
-    """'dotted' (1.1, 4.3: single numbers are sections), 'plain' (1., 2., ...) or 'none'."""
+    """'dotted' (1.1, 4.3: single numbers are sections), 'plain' (1., 2., ...) or 'none'. Table rows
+    and headings ("2.1 Adoption performance" in a judgement table) do not count."""
     dotted = plain = 0
     for line in lines:
+        if line.hint == "row" or is_heading_hint(line.hint):
+            continue
         match = NUMBER_RE.match(line.text.strip())
         if match and not is_item(line.text.strip()) or match and "." in match.group(1):
             if "." in match.group(1):
                 dotted += 1
             elif match.group(2):
                 plain += 1
-    if dotted >= 3:
+    if dotted >= 3 and dotted >= plain:
         return "dotted"
     return "plain" if plain >= 3 else "none"
 
