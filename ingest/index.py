@@ -27,6 +27,7 @@ import os
 import shutil
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -34,9 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant import settings
-from assistant.errors import AssistantError, IndexBusy, IndexMissing, StoreUnavailable
+from assistant.errors import AssistantError, IndexBusy, IndexMissing, RegistryDamaged, StoreUnavailable
 from assistant.records import Document, Paragraph
 from ingest.embed import ParagraphVectors
+from ingest.lock import FileLock, ServerLock
 
 REGISTRY = "registry.json"
 LEXICAL_DIR = "lexical"
@@ -48,6 +50,9 @@ LEXICAL_FETCH = 100  # versions per Chroma get when building BM25 (bounded respo
 OVERFETCH = 2  # unfiltered dense search asks for this many times k / (the scope's share of the index)
 MAX_OVERFETCH = 600  # ... up to this many neighbours (about 30 ms at 10,000 paragraphs); beyond, a filtered search
 REGISTRY_TTL = 1.0  # seconds a server-mode instance trusts its copy of the registry before asking again
+VERIFY_BATCH = 500  # records per Chroma call when verifying the store against the registry
+VERIFY_NEIGHBOURS = 10  # a record must be among this many nearest its own vector (or found among the missed alone)
+VERIFY_TIES = 1000  # most missed records searched among at once
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -59,7 +64,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def server_address() -> tuple[str, int] | None:
     """(host, port) of the Chroma server from the settings, or None for the embedded store."""
     host = settings.get("CHROMA_HOST")
-    return (host, int(settings.get("CHROMA_PORT"))) if host else None
+    return (host, settings.number("CHROMA_PORT", int)) if host else None
 
 
 def make_client(data_dir: Path, server: tuple[str, int] | None = None):
@@ -102,6 +107,21 @@ def _embedded(data_dir: Path) -> _Embedded:
 def _unreachable(server: tuple[str, int]) -> str:
     return (f"Cannot reach the Chroma server at {server[0]}:{server[1]}. Check that `chroma run` is running there; "
             "nothing has been changed.")
+
+
+def _read_registry(path: Path) -> dict:
+    """The registry file, or RegistryDamaged saying what to do: a damaged file is never written over."""
+    try:
+        registry = json.loads(path.read_text(encoding="utf-8"))
+        reason = "" if isinstance(registry, dict) and isinstance(registry.get("documents"), dict) else \
+            'not {"documents": {...}}'
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = f"not valid JSON: {exc}"
+    if reason:
+        raise RegistryDamaged(f"The document registry {path} is damaged ({reason}), so the index cannot be used; "
+                              "nothing has been changed. Restore the file from a backup, or move it aside and run "
+                              "`python -m ingest` (with every folder you had ingested) to index the files again.")
+    return registry
 
 
 def _store_errors(method):
@@ -185,7 +205,7 @@ class Index:
                 self._reopen()  # another process ingested: this one's copy of the vector index lacks its records
             shared.stamp = key
         if self._registry_cache is None or self._registry_cache[0] != key:
-            self._registry_cache = (key, json.loads(path.read_text(encoding="utf-8")))
+            self._registry_cache = (key, _read_registry(path))
         return self._registry_cache[1]
 
     def _save_entry(self, doc_id: str, entry: dict | None) -> None:
@@ -234,6 +254,12 @@ class Index:
     def require(self) -> None:
         if self.is_empty():
             raise IndexMissing(f"No index in {self.data_dir}. Run `python -m ingest` first.")
+
+    def writer_lock(self) -> FileLock | ServerLock:
+        """The lock a writer holds while it changes this index (see ingest/lock.py)."""
+        if self.server:
+            return ServerLock(self.client, f"the Chroma server at {self.server[0]}:{self.server[1]}")
+        return FileLock(self.data_dir)
 
     # -- Chroma ---------------------------------------------------------------------------
 
@@ -319,6 +345,12 @@ class Index:
             for i in range(0, len(ids), BATCH):
                 collection.upsert(ids=ids[i:i + BATCH], embeddings=embeddings[i:i + BATCH],
                                   documents=texts[i:i + BATCH], metadatas=metas[i:i + BATCH])
+            # registered only once every record is read back: a store that dropped some (another writer,
+            # a server restarting) leaves this version unregistered, an orphan for the next ingest to remove
+            back = sum(len(collection.get(ids=ids[i:i + BATCH], include=[])["ids"]) for i in range(0, len(ids), BATCH))
+            if back != len(ids):
+                raise AssistantError(f"{document.id}: only {back} of its {len(ids)} {name} records could be read back "
+                                     "from the store, so it was not added; ingest it again.")
 
         self._registry_cache = None if self.server else self._registry_cache  # the newest entry, not a copy
         old = self._registry()["documents"].get(document.id)
@@ -364,6 +396,83 @@ class Index:
                 collection.delete(ids=ids[i:i + BATCH])
             removed += len(ids)
         return removed
+
+    @_store_errors
+    def verify(self) -> dict[str, str]:
+        """The registered documents whose records in the store do not match their registry entry, each with
+        what is wrong: a collection holding more or fewer of its records than the entry counts, records whose
+        vector cannot be read, or records a search for their own vector does not return (Chroma's vector
+        index lost them, as when two processes wrote to one embedded store at once)."""
+        entries = self.entries()
+        doc_of = {entry["version"]: doc_id for doc_id, entry in entries.items()}
+        problems: dict[str, list[str]] = {}
+        versions = sorted(doc_of)
+        for name in COLLECTIONS:
+            collection = self.collection(name)
+            for i in range(0, len(versions), LEXICAL_FETCH):
+                batch = versions[i:i + LEXICAL_FETCH]
+                ids = collection.get(where={"version": {"$in": batch}}, include=[])["ids"]
+                found = Counter(rid.split("#")[0] for rid in ids)
+                unreadable, lost = self._unfindable(collection, ids)
+                for version in batch:
+                    entry = entries[doc_of[version]]
+                    wanted = entry.get("records", {}).get(name, entry["paragraphs"] if name == "paragraphs" else None)
+                    wrong = []
+                    if wanted is not None and found[version] != wanted:
+                        wrong.append(f"{found[version]} of its {wanted} {name} records are in the store")
+                    if unreadable[version]:
+                        wrong.append(f"{unreadable[version]} {name} records have lost their vectors")
+                    if lost[version]:
+                        wrong.append(f"{lost[version]} {name} records are not found by their own vectors")
+                    problems.setdefault(doc_of[version], []).extend(wrong)
+        return {doc_id: "; ".join(wrong) for doc_id, wrong in problems.items() if wrong}
+
+    def _unfindable(self, collection, ids: list[str]) -> tuple[Counter, Counter]:
+        """Per version, how many of these records have a vector the store cannot read, and how many are
+        not among the nearest records to their own vector."""
+        unreadable, lost = Counter(), Counter()
+        for i in range(0, len(ids), VERIFY_BATCH):
+            batch = ids[i:i + VERIFY_BATCH]
+            try:
+                got = collection.get(ids=batch, include=["embeddings"])
+            except Exception as exc:
+                if not _is_chroma_error(exc):
+                    raise
+                got = {"ids": [], "embeddings": []}  # some vectors are gone: find which, one at a time
+                for rid in batch:
+                    try:
+                        one = collection.get(ids=[rid], include=["embeddings"])
+                    except Exception as inner:
+                        if not _is_chroma_error(inner):
+                            raise
+                        unreadable[rid.split("#")[0]] += 1
+                        continue
+                    got["ids"] += one["ids"]
+                    got["embeddings"] += list(one["embeddings"])
+            if not got["ids"]:
+                continue
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            near = collection.query(query_embeddings=vectors.tolist(), n_results=min(VERIFY_NEIGHBOURS, collection.count()),
+                                    include=["distances"])
+            missed = [k for k, (rid, hits) in enumerate(zip(got["ids"], near["ids"])) if rid not in hits]
+            if missed:
+                # a search among the missed records alone tells a record the vector index lacks from one
+                # crowded out by exact copies of it (a sentence printed in many reports) or passed over by
+                # the approximate search
+                among = [got["ids"][k] for k in missed]
+                again = collection.query(query_embeddings=vectors[missed].tolist(), ids=among,
+                                         n_results=min(len(among), VERIFY_TIES), include=[])
+                for rid, hits in zip(among, again["ids"]):
+                    lost[rid.split("#")[0]] += rid not in hits
+        return unreadable, lost
+
+    @_store_errors
+    def drop_records(self, doc_id: str) -> None:
+        """Delete a registered document's records but keep its entry: the repair of damaged records, before
+        the document is written again (a collection with records that lost their vectors fails every search)."""
+        entry = self.entries().get(doc_id)
+        if entry:
+            self._delete_version(entry["version"])
 
     def _expected_counts(self) -> dict[str, int] | None:
         """Records per collection that the registered versions hold; None if an entry predates the count."""

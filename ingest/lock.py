@@ -11,8 +11,8 @@ other's entry), so `ingest()` holds this lock from its first write to its last.
 - Chroma server: a lock record in the server (collection "ingest_lock", one record "writer").
   Chroma's `add` keeps the record already there when the id exists, so of two writers adding it at
   once one finds its own token when it reads the record back, and the other waits. The holder
-  renews the record every BEAT seconds; a record not renewed for STALE seconds was left by a dead
-  writer and is taken over. This holds among instances of this code; a writer that ignores the
+  renews the record every BEAT seconds; a record not renewed for STALE seconds, or whose writer's
+  process on this machine has ended, was left by a dead writer and is taken over. This holds among instances of this code; a writer that ignores the
   record (an older version, another program) is not excluded.
 
 Each lock is a context manager: `with lock.held(timeout, notice): ...`. A writer that finds the lock
@@ -107,19 +107,35 @@ class ServerLock:
         got = self._records().get(ids=[LOCK_ID], include=["metadatas"])
         return got["metadatas"][0] if got["ids"] else None
 
-    def _try(self) -> str | None:
-        """Take the lock if it is free (or stale): None when this writer holds it, else who does."""
-        self._records().add(ids=[LOCK_ID], embeddings=[[1.0]],
-                            metadatas=[{"token": self.token, "holder": self.me, "beat": time.time()}])
+    def _try(self, again: bool = True) -> str | None:
+        """Take the lock if it is free (or abandoned): None when this writer holds it, else who does."""
+        self._records().add(ids=[LOCK_ID], embeddings=[[1.0]], metadatas=[{
+            "token": self.token, "holder": self.me, "host": socket.gethostname(), "pid": os.getpid(), "beat": time.time()}])
         current = self._current()
         if current is None:  # released between our add and our read: try again
             return "a writer that has just finished"
         if current["token"] == self.token:
             return None
-        if time.time() - current["beat"] > STALE:
-            # delete only that stale record: another waiter may have replaced it already
+        if self._abandoned(current) and again:
+            # delete only that record: another waiter may have replaced it already
             self._records().delete(ids=[LOCK_ID], where={"token": current["token"]})
+            return self._try(again=False)
         return current["holder"]
+
+    @staticmethod
+    def _abandoned(record: dict) -> bool:
+        """Left by a writer that is gone: not renewed for STALE seconds, or its process on this machine has ended."""
+        if time.time() - record["beat"] > STALE:
+            return True
+        if record.get("host") != socket.gethostname():
+            return False
+        try:
+            os.kill(int(record["pid"]), 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, KeyError, ValueError):
+            pass
+        return False
 
     def _renew(self, stop: threading.Event) -> None:
         while not stop.wait(BEAT):
