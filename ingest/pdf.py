@@ -62,14 +62,18 @@ class _Visual:
 def read_pdf(path: Path) -> list[Line]:
     """A PDF's text as lines: one per paragraph, heading (hint "heading") or table row, a blank line between."""
     import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfplumber.utils.exceptions import PdfminerException
 
     _refuse_if_not_pdf(path)
     try:
         with pdfplumber.open(path) as pdf:
             pages = [_visual_lines(page) for page in pdf.pages]
-    except PDFPasswordIncorrect as exc:
-        raise ReadError(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that") from exc
+    except (PDFPasswordIncorrect, PDFEncryptionError, PdfminerException) as exc:
+        cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+        if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+            raise ReadError(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that") from exc
+        raise ReadError(f"{path}: broken PDF ({type(cause).__name__}: {str(cause)[:120]})") from exc
     sizes = Counter()
     for page in pages:
         for line in page:
