@@ -207,6 +207,8 @@ class Views:
     def filters(self, documents, publishers, years) -> Filters | None:
         """The "Narrow the search" choices as Filters; a value typed or sent that is not one of them is refused."""
         chosen = {"documents": list(documents or []), "publishers": list(publishers or []), "years": list(years or [])}
+        if not any(chosen.values()):
+            return None
         known = {"documents": set(self.index.documents()), "publishers": set(self.publisher_choices()),
                  "years": {str(y) for y in self.year_choices()}}
         for kind, values in chosen.items():
@@ -216,9 +218,8 @@ class Views:
             if unknown:
                 raise AssistantError(f"There are no {kind} {', '.join(repr(v[:80]) for v in unknown[:3])} in the library: "
                                      "choose from the list.")
-        filters = Filters(tuple(map(str, chosen["documents"])), tuple(map(str, chosen["publishers"])),
-                          tuple(int(y) for y in chosen["years"]))
-        return filters if filters != Filters() else None
+        return Filters(tuple(map(str, chosen["documents"])), tuple(map(str, chosen["publishers"])),
+                       tuple(int(y) for y in chosen["years"]))
 
 
 def _history(turns: list[dict]) -> list[dict]:

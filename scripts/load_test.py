@@ -45,11 +45,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app() -> tuple[subprocess.Popen, str]:
-    """app.py in its own process, on a free loopback port, over the index in the data directory."""
+def start_app(settings: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """app.py in its own process, on a free loopback port, over the index in the data directory
+    (`settings`: more environment variables, e.g. {"ASSISTANT_DATA_DIR": ...})."""
     port = free_port()
     env = {**os.environ, "ASSISTANT_PORT": str(port), "ASSISTANT_HOST": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1"}
+           "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1", **(settings or {})}
     process = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
@@ -66,26 +67,32 @@ def start_app() -> tuple[subprocess.Popen, str]:
     raise SystemExit("app.py did not start within 300 s")
 
 
-async def ask(client, url: str, question: str) -> str:
-    """One question through the app's `ask` event; returns the answer's Markdown."""
-    response = await client.post(f"{url}gradio_api/call/ask", json={"data": [question, [], [], []]})
+async def call(client, url: str, api_name: str, data: list) -> list:
+    """One call of a Gradio event by its API name (POST /gradio_api/call/NAME, then its event stream);
+    returns the outputs of its last message."""
+    response = await client.post(f"{url}gradio_api/call/{api_name}", json={"data": data})
     response.raise_for_status()
     event_id = response.json()["event_id"]
     event = None
-    async with client.stream("GET", f"{url}gradio_api/call/ask/{event_id}") as stream:
+    async with client.stream("GET", f"{url}gradio_api/call/{api_name}/{event_id}") as stream:
         async for line in stream.aiter_lines():
             if line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()
             elif line.startswith("data:") and event in ("complete", "error"):
-                data = json.loads(line[5:]) if line[5:].strip() not in ("", "null") else None
-                if event == "error" or not data:
+                outputs = json.loads(line[5:]) if line[5:].strip() not in ("", "null") else None
+                if event == "error" or not outputs:
                     raise RuntimeError(f"the app answered with an error event: {line[5:200]}")
-                chat = data[0]
-                text = " ".join(part.get("text", "") for part in chat[-1]["content"])
-                if chat[-1]["role"] != "assistant" or text.startswith("Sorry"):
-                    raise RuntimeError(f"no answer: {text[:200]}")
-                return text
+                return outputs
     raise RuntimeError("the event stream ended without an answer")
+
+
+async def ask(client, url: str, question: str) -> str:
+    """One question through the app's `ask` event (no filters); returns the answer's Markdown."""
+    chat = (await call(client, url, "ask", [question, [], [], []]))[0]
+    text = " ".join(part.get("text", "") for part in chat[-1]["content"]) if chat else ""
+    if not chat or chat[-1]["role"] != "assistant" or text.startswith("Sorry"):
+        raise RuntimeError(f"no answer: {text[:200]}")
+    return text
 
 
 async def run(url: str, users: int, seconds: float) -> tuple[list[float], list[str], float]:
@@ -131,15 +138,20 @@ def main() -> int:
             process.wait(30)
 
     print(f"{args.users} users asking for {args.seconds:.0f} s at {url} ({os.cpu_count()} cores)")
-    print(f"answers: {len(latencies)} ({len(latencies) / elapsed:.1f} per second)")
+    print(summary(latencies, errors, elapsed))
+    return 1 if errors else 0
+
+
+def summary(latencies: list[float], errors: list[str], elapsed: float) -> str:
+    """Answers per second, median and 95th-percentile latency, and errors (the first ten), as lines."""
+    lines = [f"answers: {len(latencies)} ({len(latencies) / elapsed:.1f} per second)"]
     if latencies:
         ordered = sorted(latencies)
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-        print(f"latency: median {statistics.median(ordered):.2f} s, 95th percentile {p95:.2f} s, max {ordered[-1]:.2f} s")
-    print(f"errors: {len(errors)}")
-    for line in errors[:10]:
-        print(f"  {line}")
-    return 1 if errors else 0
+        lines.append(f"latency: median {statistics.median(ordered):.2f} s, 95th percentile {p95:.2f} s, max {ordered[-1]:.2f} s")
+    lines.append(f"errors: {len(errors)}")
+    lines += [f"  {line}" for line in errors[:10]]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
