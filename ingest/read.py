@@ -74,7 +74,19 @@ def _read_text(path: Path) -> list[Line]:
     for raw in text.splitlines():
         heading = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", raw) if path.suffix.lower() == ".md" else None
         lines.append(Line(heading.group(1), hint="heading") if heading else Line(raw))
-    return lines
+    return _one_paragraph_per_line(lines) if _lines_are_paragraphs(lines) else lines
+
+
+def _lines_are_paragraphs(lines: list[Line]) -> bool:
+    """True for a copied web page: its paragraphs are single lines with hardly a blank line between
+    them (fewer than one per ten lines), so blank lines cannot be what separates its paragraphs."""
+    filled = [line for line in lines if line.text.strip()]
+    blank = len(lines) - len(filled)
+    return len(filled) >= 3 and blank * 10 < len(filled)
+
+
+def _one_paragraph_per_line(lines: list[Line]) -> list[Line]:
+    return [part for line in lines if line.text.strip() for part in (line, Line(""))]
 
 
 def _read_pdf(path: Path) -> list[Line]:
@@ -125,6 +137,11 @@ def _read_html(path: Path) -> list[Line]:
             continue
         hint = "heading" if element.name.startswith("h") else "item" if element.name == "li" else "row" if element.name == "tr" else ""
         lines.extend([Line(f"- {text}" if hint == "item" else text, hint=hint)] + ([] if hint == "row" else [Line("")]))
+    body = soup.body or soup
+    everything = [line.strip() for line in body.get_text("\n").splitlines() if line.strip()]
+    if sum(len(line.text) for line in lines) < 0.5 * sum(len(line) for line in everything):
+        # most of the page's text is outside paragraphs and lists (<div>s and <br>s): one paragraph per line
+        return _one_paragraph_per_line([Line(line) for line in everything])
     return lines
 
 

@@ -38,6 +38,14 @@ BOILERPLATE_LINE_RES = [
         r"in a different format, such as large print or braille",
         r"under the terms of the open government licence",
         r"^this report is available at",
+        # web page furniture: sharing, following, cookies, breadcrumbs, picture credits
+        r"^share (this|on|via)\b|^(share|tweet|print|email|copy link|share this page)$",
+        r"^follow .{1,60} on (twitter|x|facebook|instagram|linkedin|youtube|tiktok)\b",
+        r"^(published|updated|last updated|posted)\s*:?\s*(on\s+)?\d{1,2}(st|nd|rd|th)? \w+ \d{4}([ ,]+\d{1,2}[:.]\d{2}\s*(am|pm)?)?\.?$",
+        r"^(this (site|website) uses cookies|we use cookies|accept (all )?cookies|reject (all )?cookies|cookie (settings|policy|preferences))",
+        r"^(home|news)( ?[>\u203a/|] ?[^>\u203a/|]+)+$",
+        r"^(image (source|caption)|getty images|pa media)\b",
+        r"^(related (topics|stories|articles|internet links)|more on this story|top stories|skip to (main )?content)$",
         # the back page of an Ofsted report
         r"^any complaints about the inspection",
         r"^you may (copy all or parts of this document|reuse this information)",

@@ -201,4 +201,39 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     message = read_error(big)
     assert "over the 1 MB limit" in message and "ASSISTANT_MAX_FILE_MB" in message
     monkeypatch.setenv("ASSISTANT_MAX_FILE_MB", "5")
-    assert len(read_lines(big)) == 60_000
+    assert len(texts(big)) == 60_000
+
+
+# -- copies of web pages ---------------------------------------------------------------------------------
+
+WEB_PAGE = """Home > News > Children's services
+Council praised for work with care leavers
+Published 3 May 2024
+Share this page
+Testshire Council has been praised by inspectors for the support it gives young people leaving care.
+Inspectors said personal advisers knew the young people well and visited them often.
+The council's cabinet member for children said she was proud of the staff.
+Follow Testshire Council on Twitter
+We use cookies to make this website work.
+"""
+
+
+def test_a_copied_web_page_with_one_line_per_paragraph_is_one_paragraph_per_line(tmp_path):
+    from ingest.pipeline import read_document
+
+    (tmp_path / "news.txt").write_text(WEB_PAGE)
+    document, paragraphs = read_document(tmp_path / "news.txt")
+    assert document.title == "Council praised for work with care leavers"
+    assert document.date == "2024-05-03"  # from its "Published" line, which is not a paragraph
+    assert [p.text.split()[0] for p in paragraphs] == ["Testshire", "Inspectors", "The"]
+    assert [p.label for p in paragraphs] == ["1", "2", "3"] and all(p.assigned for p in paragraphs)
+
+
+def test_an_html_page_laid_out_in_divs_and_line_breaks_is_one_paragraph_per_line(tmp_path):
+    from ingest.pipeline import read_document
+
+    body = "<br>\n".join(WEB_PAGE.splitlines())
+    (tmp_path / "news.html").write_text(f"<html><body><div class='story'>{body}</div></body></html>")
+    _, paragraphs = read_document(tmp_path / "news.html")
+    assert len(paragraphs) == 3 and paragraphs[1].text.startswith("Inspectors said personal advisers")
+    assert not any("cookies" in p.text or "Twitter" in p.text or "Share" in p.text for p in paragraphs)
