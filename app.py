@@ -28,6 +28,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+from starlette.responses import PlainTextResponse  # noqa: E402
 
 from assistant import present, settings  # noqa: E402
 from assistant.answer import Assistant  # noqa: E402
@@ -39,6 +41,7 @@ log = logging.getLogger("app")
 
 ASK_CONCURRENCY = 4  # answers are ~0.1 s of CPU: a few at once keeps 2 cores busy without thrashing
 # What one request may cost: a 10-million-character question held every other user for minutes.
+MAX_REQUEST_BYTES = 1_000_000  # a request's body, refused unread beyond this (a file upload has MAX_FILE_MB instead)
 MAX_QUESTION_CHARS = 1000  # the question box's own limit, enforced here too: a browser's max_length is no limit
 MAX_TURNS = 50  # questions in one conversation: every turn is kept in the session until it ends
 HISTORY_TURNS = 6  # turns a follow-up is read with: enough for "and in 2016?", however long the conversation
@@ -99,6 +102,26 @@ def free_name(folder: Path, name: str, taken: set[str]) -> Path:
         n += 1
         target = folder / f"{stem}-{n}{suffix}"
     return target
+
+
+class BodyLimit:
+    """ASGI middleware: a request whose declared body is over `limit` bytes is refused (413) before it is read, so
+    that no one request can fill memory; file uploads are left to Gradio's own max_file_size."""
+
+    def __init__(self, app, limit: int = MAX_REQUEST_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].rstrip("/").endswith("/upload"):
+            headers = dict(scope.get("headers") or [])
+            length = headers.get(b"content-length", b"")
+            # a body sent in chunks declares no length: refused too, rather than read to find out
+            too_big = (int(length) > self.limit) if length.isdigit() else (b"transfer-encoding" in headers)
+            if too_big:
+                message = f"A request may be at most {self.limit:,} bytes; a question at most {MAX_QUESTION_CHARS:,} characters."
+                await PlainTextResponse(message, status_code=413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class Login:
@@ -628,6 +651,7 @@ def launch(ui: gr.Blocks, *, host: str | None = None, port: int | None = None,
             auth_message=auth.message if auth else None, prevent_thread_lock=prevent_thread_lock, js=CITE_JS,
             css=present.CSS, show_error=False, max_file_size=f"{settings.get('MAX_FILE_MB')}mb", footer_links=[],
             quiet=prevent_thread_lock, state_session_capacity=SESSIONS,
+            app_kwargs={"middleware": [Middleware(BodyLimit)]},
         )
     except OSError as exc:
         raise AssistantError(port_in_use(host, port)) from exc
