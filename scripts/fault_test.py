@@ -5,6 +5,8 @@
 3. an ingest killed half way, then run again.
 
     .venv/bin/python scripts/fault_test.py --paragraphs 1000
+
+Two writers at once, a Chroma server killed mid-ingest and bad input: scripts/writers_test.py.
 """
 
 from __future__ import annotations
