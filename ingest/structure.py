@@ -213,6 +213,7 @@ def parse(lines: list[Line]) -> Structure:
     numbered_started = False
     list_mode = False
     section_from_number = False
+    last_number = 0  # the last printed paragraph number, in a plainly numbered document
     section_is_larger = False  # the section's heading was printed larger than the body (its sub-headings are not)
     judgements: tuple[tuple[str, str], ...] = ()
 
@@ -226,7 +227,8 @@ def parse(lines: list[Line]) -> Structure:
         texts = [line.text for line in block.lines]
         page = block.lines[0].page
 
-        heading = section_heading(block) if scheme != "none" else None
+        # a numbered line followed by text that begins in lower case is a paragraph's first line, not a heading
+        heading = section_heading(block) if scheme != "none" and not (nxt and nxt.first[:1].islower()) else None
         if block.lines[0].hint == "subheading" and section and section_is_larger:
             subsection = block.first.rstrip(".")  # printed at body size, under a larger heading: a sub-heading
             drafts.append(_Draft([], "", None, kind="break"))
@@ -241,8 +243,17 @@ def parse(lines: list[Line]) -> Structure:
             continue
 
         label = number_of(block.first)
+        if (label is not None and scheme == "plain" and current is not None and current.lines
+                and current.ends_open() and int(label) != last_number + 1):
+            # "... personal advisers at the age of" / "16. This affords them ...": a wrapped line that
+            # begins with a number out of sequence, after a paragraph cut mid-sentence, continues it
+            label = None
+            current.lines[-1] = f"{current.lines[-1].rstrip()} {texts[0]}"
+            current.lines.extend(texts[1:])
+            continue
         if label is not None:
             numbered_started = True
+            last_number = int(label) if scheme == "plain" else last_number
             rest = NUMBER_RE.match(block.first).group(3)
             drafts.append(_Draft([rest, *texts[1:]], current_section(), page, label=label))
             list_mode = rest.rstrip().endswith(":") or any(is_item(t) for t in texts[1:])
