@@ -185,7 +185,7 @@ def parse(lines: list[Line]) -> Structure:
     def section_heading(block: _Block) -> str | None:
         """The heading a numbered-but-heading line stands for ("6. Information required", "7.1 Council Plan")."""
         match = NUMBER_RE.match(block.first)
-        if not match or not block.single or is_item(block.first) and "." not in match.group(1):
+        if not match or not block.single or is_item(block.first) and "." not in match.group(1) or block.lines[0].hint == "row":
             return None
         label, rest = match.group(1), match.group(3).strip()
         if scheme == "dotted" and "." not in label:
@@ -213,6 +213,7 @@ def parse(lines: list[Line]) -> Structure:
     numbered_started = False
     list_mode = False
     section_from_number = False
+    overall_stated: tuple[str, str] | None = None
     last_number = 0  # the last printed paragraph number, in a plainly numbered document
     section_is_larger = False  # the section's heading was printed larger than the body (its sub-headings are not)
     judgements: tuple[tuple[str, str], ...] = ()
@@ -222,7 +223,8 @@ def parse(lines: list[Line]) -> Structure:
 
     for i, block in enumerate(blocks):
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        next_is_numbered = nxt is not None and number_of(nxt.first) is not None and section_heading(nxt) is None
+        next_is_numbered = (nxt is not None and nxt.lines[0].hint != "row" and number_of(nxt.first) is not None
+                            and section_heading(nxt) is None)
         current = drafts[-1] if drafts and drafts[-1].kind == "text" else None
         texts = [line.text for line in block.lines]
         page = block.lines[0].page
@@ -234,6 +236,8 @@ def parse(lines: list[Line]) -> Structure:
             drafts.append(_Draft([], "", None, kind="break"))
             list_mode = False
             continue
+        if not numbered_started and (overall := OVERALL_RE.match(block.first)):
+            overall_stated = ("Overall effectiveness", grade_name(overall.group(1)))  # a cover's sentence, not a table row
         if heading is not None or is_heading_hint(block.lines[0].hint):
             section, subsection = heading if heading is not None else block.first, ""
             section_from_number = heading is not None
@@ -242,7 +246,7 @@ def parse(lines: list[Line]) -> Structure:
             list_mode = False
             continue
 
-        label = number_of(block.first)
+        label = number_of(block.first) if block.lines[0].hint != "row" else None
         if (label is not None and scheme == "plain" and current is not None and current.lines
                 and current.ends_open() and int(label) != last_number + 1):
             # "... personal advisers at the age of" / "16. This affords them ...": a wrapped line that
@@ -320,6 +324,8 @@ def parse(lines: list[Line]) -> Structure:
         drafts.append(_Draft(texts, sect, page))
         list_mode = is_item(texts[-1]) or texts[-1].endswith(":")
 
+    if overall_stated and judgements and not any(area == overall_stated[0] for area, _ in judgements):
+        judgements = (overall_stated, *judgements)
     paragraphs = _label(drafts, assigned=scheme == "none")
     return Structure(paragraphs, title, judgements)
 
