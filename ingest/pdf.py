@@ -68,7 +68,10 @@ def read_pdf(path: Path) -> list[Line]:
     _refuse_if_not_pdf(path)
     try:
         with pdfplumber.open(path) as pdf:
-            pages = [_visual_lines(page) for page in pdf.pages]
+            pages = []
+            for page in pdf.pages:
+                pages.append(_visual_lines(page))
+                page.close()  # pdfplumber caches each page's objects: a long report would keep them all
     except (PDFPasswordIncorrect, PDFEncryptionError, PdfminerException) as exc:
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
@@ -127,7 +130,6 @@ def _visual_lines(page) -> list[_Visual]:
         else:
             line.append(word)
     out = [_visual(sorted(line, key=lambda w: w["x0"])) for line in lines]
-    out = [line for line in out if line is not None]
     for table in tables:
         top = table.bbox[1]
         for row in table.extract():
@@ -138,7 +140,7 @@ def _visual_lines(page) -> list[_Visual]:
     return sorted(out, key=lambda line: line.top)
 
 
-def _visual(words: list[dict]) -> _Visual | None:
+def _visual(words: list[dict]) -> _Visual:
     size = max(w["size"] for w in words)
     if len(words[0]["text"]) == 1 and SYMBOL_FONT_RE.search(words[0]["fontname"]):
         words[0] = {**words[0], "text": "\u2022", "size": size}  # a bullet drawn from a symbol font ("n" in ZapfDingbats)
