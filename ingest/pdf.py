@@ -100,8 +100,8 @@ def read_pdf(path: Path) -> list[Line]:
 
 def _refuse_if_not_pdf(path: Path) -> None:
     with open(path, "rb") as handle:
-        head = handle.read(1024)
-    if b"%PDF" in head:
+        head = handle.read(16384)
+    if b"%PDF" in head[:1024]:
         return
     text = head.decode("utf-8", "replace")
     title = re.search(r"<title>\s*([^<]{1,80})", text, re.IGNORECASE)

@@ -140,7 +140,8 @@ def test_every_bullet_glyph_reads_as_one_kind_of_list_item(glyph):
 
 def test_a_web_page_saved_as_pdf_is_refused_saying_what_it_is(tmp_path):
     fake = tmp_path / "report.pdf"
-    fake.write_text("<!DOCTYPE html><html><head><title>Report not found</title></head><body>Sorry</body></html>")
+    meta = "".join(f'<meta name="m{n}" content="{"x" * 60}">' for n in range(30))  # the title comes late, as on Ofsted's page
+    fake.write_text(f"<!DOCTYPE html><html><head>{meta}<title>Report not found</title></head><body>Sorry</body></html>")
     with pytest.raises(ReadError) as caught:
         read_document(fake)
     assert "not a PDF" in str(caught.value) and "Report not found" in str(caught.value)
