@@ -13,6 +13,8 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+# Gradio's queue keeps a record of each of the last N events for its monitoring page (default 10,000): bounded lower
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 import asyncio  # noqa: E402
 import datetime  # noqa: E402
@@ -312,7 +314,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
                         with gr.Accordion("Narrow the search", open=False):
                             # every list of the library starts empty and is filled when the page loads, so
                             # that the login page, which embeds the API's description, names no document;
-                            # a value sent that is not a choice is refused by question_filters
+                            # a value sent that is not a choice is refused by Views.filters
                             only_documents = gr.Dropdown([], multiselect=True, label="Documents", allow_custom_value=True,
                                                          elem_id="filter-documents")
                             only_publishers = gr.Dropdown([], multiselect=True, label="Publishers", allow_custom_value=True,
