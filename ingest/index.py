@@ -555,12 +555,14 @@ class Index:
         # than the filter (0.6-0.9 s at 100,000 paragraphs)
         for n in sorted({wanted, MAX_OVERFETCH}) if wanted <= MAX_OVERFETCH else ():
             result = collection.query(query_embeddings=query, n_results=n, where=where, include=["distances", "metadatas"])
-            rows = [(d, m) for d, m in zip(result["distances"][0], result["metadatas"][0]) if m["version"] in scope]
+            # a hit without metadata is a record deleted since this process loaded its vector index (a repair
+            # by another process): gone, not an answer
+            rows = [(d, m) for d, m in zip(result["distances"][0], result["metadatas"][0]) if m and m["version"] in scope]
             if len(rows) >= k or len(result["ids"][0]) < n:  # enough, or everything there is
                 return rows[:k]
         result = collection.query(query_embeddings=query, n_results=k, where=_and({"version": {"$in": sorted(scope)}}, where),
                                   include=["distances", "metadatas"])
-        return list(zip(result["distances"][0], result["metadatas"][0]))
+        return [(d, m) for d, m in zip(result["distances"][0], result["metadatas"][0]) if m]
 
     # -- the lexical index ----------------------------------------------------------------------
 

@@ -76,13 +76,14 @@ def unfindable(index: Index) -> int:
     return missing
 
 
-def what_users_see(index: Index, embedder: Embedder) -> str:
+def what_users_see(index: Index, embedder: Embedder, folders: tuple[str, ...] = ("corpus", "fixtures")) -> str:
     """Documents and paragraphs registered, how many a search for their own vector misses, the store's
-    check against the registry, and whether each folder answers its question."""
+    check against the registry, and whether each folder ingested answers its question."""
     try:
         entries = index.entries()
         answered = []
-        for folder, question in QUESTIONS.items():
+        for folder in folders:
+            question = QUESTIONS[folder]
             answer = Assistant(index, embedder).ask(question)
             answered.append(f"{folder} {'yes' if any(c.document.id.startswith(folder + '/') for c in answer.citations) else 'NO'}")
         damaged = index.verify()
@@ -149,13 +150,13 @@ def unlocked_writers(work: Path, embedder: Embedder, paragraphs: int) -> None:
     processes.append(run_ingest(second, {"ASSISTANT_DATA_DIR": str(data)}, unlocked=True))
     exits = [p.wait() for p in processes]
     print(f"  two {paragraphs}-paragraph ingests without the lock (second 8 s after the first), exits {exits}:\n"
-          f"    after: {what_users_see(Index(data, server=None), embedder)}")
+          f"    after: {what_users_see(Index(data, server=None), embedder, ('corpus',))}")
     report = subprocess.run([sys.executable, "-m", "ingest", "--quiet", str(CORPUS)], cwd=PROJECT_ROOT,
                             env={**os.environ, "ASSISTANT_DATA_DIR": str(data)}, capture_output=True, text=True)
     fixed = Index(data, server=None)
     print(f"    the next `python -m ingest corpus`: {last_line(report.stdout)}"
           + "".join(f"\n      {line[:200]}" for line in report.stderr.splitlines() if line.startswith("failed:"))
-          + f"\n    after it: {what_users_see(fixed, embedder)}")
+          + f"\n    after it (in this process, which had the damaged store open): {what_users_see(fixed, embedder, ('corpus',))}")
 
 
 def server_killed(work: Path, embedder: Embedder) -> None:
@@ -176,7 +177,7 @@ def server_killed(work: Path, embedder: Embedder) -> None:
     notices: list[str] = []
     report = ingest([CORPUS], index, embedder, notice=notices.append)
     print(f"    server restarted, the same ingest again: {report.summary()} (waited: {notices or 'no'})\n"
-          f"    after: {what_users_see(index, embedder)}")
+          f"    after: {what_users_see(index, embedder, ('corpus',))}")
     chroma.terminate()
     chroma.wait()
 
