@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--document", action="append", help="only this document (source path); repeatable")
     ask.add_argument("--publisher", action="append", help="only this publisher, e.g. Ofsted; repeatable")
     ask.add_argument("--year", action="append", type=int, help="only this year; repeatable")
+    ask.add_argument("--place", action="append", help="only documents about this council or area, e.g. Kirklees; repeatable")
 
     paragraphs = sub.add_parser("paragraphs", help="a document's paragraphs with their labels, in order")
     paragraphs.add_argument("file", type=Path)

@@ -118,7 +118,7 @@ def cmd_batch(args, filters: Filters | None) -> int:
 
 
 def cmd_ask(args) -> int:
-    filters = Filters(tuple(args.document or ()), tuple(args.publisher or ()), tuple(args.year or ()))
+    filters = Filters(tuple(args.document or ()), tuple(args.publisher or ()), tuple(args.year or ()), tuple(args.place or ()))
     filters = filters if filters != Filters() else None
     if args.batch:
         return cmd_batch(args, filters)

@@ -22,17 +22,19 @@ INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publish
 
 @dataclass(frozen=True)
 class Filters:
-    """Hard limits set by the user (CLI or web app): only these documents, publishers, years."""
+    """Hard limits set by the user (CLI or web app): only these documents, publishers, years, places."""
 
     documents: tuple[str, ...] = ()
     publishers: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
+    places: tuple[str, ...] = ()  # the council (or area) a document is about, as its metadata names it
 
     def allows(self, document: Document) -> bool:
         return (
             (not self.documents or document.id in self.documents)
             and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
             and (not self.years or document.year in self.years)
+            and (not self.places or document.place.lower() in {p.lower() for p in self.places})
         )
 
 

@@ -49,7 +49,7 @@ def test_every_citation_is_a_real_whole_paragraph_and_its_quote_stands_in_it(ass
 def test_the_answer_names_publisher_and_year(assistant):
     answer = assistant.ask("What did the 2024 inspection say about young carers?")
     assert answer.answered
-    assert "Ofsted (2024 inspection report):" in answer.text
+    assert "Ofsted on Kirklees (2024 inspection report):" in answer.text
     assert (OFSTED, "18") in cited(answer)
 
 
@@ -162,6 +162,13 @@ def test_filters_limit_the_documents(assistant):
     answer = assistant.ask("What is said about domestic abuse?", filters=Filters(publishers=("Ofsted",)))
     assert answer.answered
     assert {c.document.publisher for c in answer.citations} == {"Ofsted"}
+
+
+def test_a_place_filter_keeps_to_that_councils_documents(assistant):
+    answer = assistant.ask("What is said about domestic abuse?", filters=Filters(places=("Kirklees",)))
+    assert answer.answered and {c.document.place for c in answer.citations} == {"Kirklees"}
+    elsewhere = assistant.ask("What is said about domestic abuse?", filters=Filters(places=("Testshire",)))
+    assert not elsewhere.answered and not elsewhere.citations
 
 
 def test_the_json_contract(assistant):
