@@ -168,7 +168,7 @@ def benchmark_folder(folder: Path) -> int:
     model = load_model()
     embedder = Embedder()
     model.encode(["warm up the model and its threads"] * 8)
-    files, _ = find_files([folder])
+    files = find_files([folder])[0]
     t = time.perf_counter()
     documents = []
     for path in files:
