@@ -157,6 +157,25 @@ def test_records_lost_from_the_store_are_written_again_not_called_unchanged(tmp_
     assert ingest([folder], index, embedder).repaired == []  # and once repaired, it stays so
 
 
+def test_a_process_with_the_store_open_keeps_answering_after_another_deletes_records(run_cli, tmp_path, embedder):
+    # the app holds the embedded store open while an ingest elsewhere drops a damaged document's records
+    folder = tmp_path / "docs"
+    shutil.copytree(DATA, folder)
+    data = tmp_path / "data"
+    app_index = Index(data, server=None)
+    ingest([folder], app_index, embedder)
+    question = embedder.embed_queries([FIXTURE_QUESTION])[0]
+    assert app_index.dense_search(question, k=5)
+    version = app_index.entries()["docs/blog-post.md"]["version"]
+    dropped = subprocess.run([sys.executable, "-c", "import sys; from ingest.index import COLLECTIONS, Index\n"
+                              "index = Index(sys.argv[1], server=None)\n"
+                              "for name in COLLECTIONS: index.collection(name).delete(where={'version': sys.argv[2]})",
+                              str(data), version], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert dropped.returncode == 0, dropped.stderr
+    hits = app_index.dense_search(question, k=5)
+    assert hits and all(key.split("#")[0] != version for key in hits)
+
+
 def test_a_chroma_server_killed_mid_ingest_says_what_was_done(tmp_path, embedder):
     server = ChromaServer(tmp_path / "server")
     server.start()
