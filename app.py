@@ -651,7 +651,7 @@ def launch(ui: gr.Blocks, *, host: str | None = None, port: int | None = None,
         _, url, _ = ui.launch(
             server_name=host, server_port=port, auth=auth.check if auth else None,
             auth_message=auth.message if auth else None, prevent_thread_lock=prevent_thread_lock, js=CITE_JS,
-            css=present.CSS, show_error=False, max_file_size=f"{settings.get('MAX_FILE_MB')}mb", footer_links=[],
+            css=present.CSS, show_error=False, max_file_size=f"{settings.number('MAX_FILE_MB'):g}mb", footer_links=[],
             quiet=prevent_thread_lock, state_session_capacity=SESSIONS,
             app_kwargs={"middleware": [Middleware(BodyLimit)]},
         )

@@ -37,7 +37,7 @@ def read_lines(path: Path) -> list[Line]:
     if suffix not in READABLE_SUFFIXES:
         raise ReadError(f"{path}: unknown file type {suffix or '(none)'}; use one of {', '.join(READABLE_SUFFIXES)}")
     size = path.stat().st_size
-    limit_mb = float(settings.get("MAX_FILE_MB"))
+    limit_mb = settings.number("MAX_FILE_MB")
     if size == 0:
         raise ReadError(f"{path}: the file is empty")
     if size > limit_mb * 1024 * 1024:
