@@ -52,7 +52,7 @@ def describe(lines: list[Line], structure: Structure) -> dict[str, str]:
         found.update(publisher="Ofsted", kind="inspection report")
     if not place:
         place = _place(title, structure, found.get("publisher", ""))
-    if place:
+    if place := canonical_place(place):
         found["place"] = place
     if inspection_dates:
         found["inspection_dates"] = inspection_dates
@@ -70,6 +70,17 @@ def describe(lines: list[Line], structure: Structure) -> dict[str, str]:
         if line and _iso(line):
             found["date"], found["date_note"] = _iso(line), line
     return found
+
+
+def canonical_place(name: str) -> str:
+    """A council's name as its reports share it, so that one council's reports of every year are one
+    place: "St. Helens Metropolitan Borough Council" and "St Helens" are both "St Helens", "the London
+    Borough of Hackney" is "Hackney". Only the designations of English local government are dropped."""
+    name = " ".join(name.split())
+    name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
+    name = re.sub(r"^(?:London|Royal) Borough of\s+", "", name)
+    name = re.sub(r"\s+(?:Metropolitan\s+)?(?:Borough\s+|District\s+|County\s+|City\s+)?Council$", "", name)
+    return re.sub(r"\b(St|Mt)\.(?=\s)", r"\1", name).strip()
 
 
 def _cover_headings(lines: list[Line]) -> list[str]:

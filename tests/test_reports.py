@@ -12,6 +12,7 @@ import pytest
 from ofsted_pdfs import write_ilacs_pdf, write_sif_pdf
 
 from assistant.errors import AssistantError, ReadError
+from ingest.describe import canonical_place
 from ingest.pdf import _normalise_bullet
 from ingest.pipeline import read_document
 
@@ -131,6 +132,14 @@ def test_a_grade_printed_in_a_column_beside_a_heading_stays_with_it(sif):
 def test_the_contents_page_is_left_out(sif):
     _, paragraphs = sif
     assert not any("Executive summary 3" in p.text or p.label.startswith("Contents") for p in paragraphs)
+
+
+@pytest.mark.parametrize("printed, place", [
+    ("St. Helens Metropolitan Borough Council", "St Helens"), ("the London Borough of Hackney", "Hackney"),
+    ("Nottinghamshire County Council", "Nottinghamshire"), ("City of London", "City of London"),
+])
+def test_one_councils_reports_of_every_year_name_one_place(printed, place):
+    assert canonical_place(printed) == place
 
 
 @pytest.mark.parametrize("glyph", ["\u25fc", "\uf06e", "\u00b7", "\u00d8", "\u2022", "\u2013", "\uf0a7"])
