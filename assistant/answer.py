@@ -61,7 +61,7 @@ class Choice:
 
 
 def short_heading(document: Document) -> str:
-    """Who, about where, and when, in a few words: "Ofsted on Kirklees (2024 inspection report):"; for a document added through the
+    """Who and when, in a few words: "Ofsted (2024 inspection report):"; for a document added through the
     web app, whose upload it is first, so that no one reads an upload given as "Ofsted" as Ofsted's own."""
     if document.added_by:
         return f"Uploaded by {document.added_by} on {document.added_at[:10] or 'an unknown date'}, given as {_who_and_when(document)}"
@@ -70,8 +70,6 @@ def short_heading(document: Document) -> str:
 
 def _who_and_when(document: Document) -> str:
     publisher = re.sub(r"\s*\(.*?\)", "", document.publisher).strip() or document.publisher
-    if document.place and document.place.lower() not in publisher.lower():
-        publisher = f"{publisher} on {document.place}"  # which council: "Ofsted on Kirklees"
     kind = {"inspection report": "inspection report", "council report": "report", "council statement": "statement",
             "press": "news"}.get(document.kind, "document")
     if not document.year:
