@@ -118,8 +118,22 @@ def _iso(text: str) -> str | None:
     if not found:
         return None
     day, month, year = found[-1]
-    number = next((i for i, name in enumerate(MONTHS, start=1) if name.startswith(month.lower()[:3])), None)
+    number = month_number(month)
     try:
         return date(int(year), number, int(day)).isoformat() if number else None
     except ValueError:
         return None
+
+
+def month_number(name: str) -> int | None:
+    """1 to 12 for a month's name or its abbreviation ("Sept" -> 9); None for anything else."""
+    return next((i for i, month in enumerate(MONTHS, start=1) if month.startswith(name.lower()[:3])), None)
+
+
+def written_date_to_iso(text: str) -> str | None:
+    """The ISO form of a date written out ("May 2024" -> "2024-05", "19 July 2024" -> "2024-07-19")."""
+    if full := _iso(text):
+        return full
+    match = re.fullmatch(r"\s*([A-Za-z]+)\.?,?\s+(\d{4})\s*", text)
+    month = month_number(match.group(1)) if match else None
+    return f"{match.group(2)}-{month:02d}" if month else None

@@ -21,6 +21,7 @@ from assistant import settings
 from assistant.errors import AssistantError, IngestStopped, ReadError, StoreUnavailable
 from assistant.records import KINDS, Document, Paragraph
 from assistant.settings import PROJECT_ROOT, relative_source
+from ingest.describe import describe, written_date_to_iso
 from ingest.read import READABLE_SUFFIXES, read_lines
 from ingest.structure import parse
 
@@ -109,8 +110,8 @@ def check_metadata(meta: dict, where: str) -> None:
     when = meta.get("date")
     if when:
         when = str(when)
-        hint = describe_date(when)
         if not ISO_DATE_RE.match(when) or not _real_date(when):
+            hint = written_date_to_iso(when)
             raise AssistantError(f"{where}: date {when!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)"
                                  + (f"; did you mean {hint}?" if hint else ""))
 
@@ -124,19 +125,6 @@ def _real_date(when: str) -> bool:
     return True
 
 
-def describe_date(text: str) -> str | None:
-    """The ISO form of a date written out ("May 2024" -> "2024-05", "19 July 2024" -> "2024-07-19")."""
-    from ingest.describe import MONTHS, _iso
-
-    if full := _iso(text):
-        return full
-    match = re.fullmatch(r"\s*([A-Za-z]+)\.?,?\s+(\d{4})\s*", text)
-    if match:
-        month = next((i for i, name in enumerate(MONTHS, 1) if name.startswith(match.group(1).lower()[:3])), None)
-        return f"{match.group(2)}-{month:02d}" if month else None
-    return None
-
-
 def read_document(path: Path, metadata: dict | None = None) -> tuple[Document, list[Paragraph]]:
     """Read and number one file: its Document and Paragraphs.
 
@@ -144,8 +132,6 @@ def read_document(path: Path, metadata: dict | None = None) -> tuple[Document, l
     file's manifest entry and then by `metadata` (flags, an upload form); `given` lists the fields
     that were given rather than read.
     """
-    from ingest.describe import describe
-
     path = Path(path)
     meta = {**load_manifest(path.parent).get(path.name, {}), **(metadata or {})}
     check_metadata(meta, str(path))
