@@ -6,6 +6,7 @@
   python -m assistant paragraphs corpus/FILE [--json]
   python -m assistant show corpus/FILE 55
   python -m assistant document FILE [--json]     the document as the assistant knows it
+  python -m assistant eval QUESTIONS.jsonl [--split train] [--compare EARLIER.json] [--out RESULT.json]
 """
 
 from __future__ import annotations
@@ -127,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     document.add_argument("file", type=Path)
     document.add_argument("--json", action="store_true", help="one JSON object")
 
+    evaluate = sub.add_parser("eval", help="score answers to a JSONL question set with gold citations")
+    evaluate.add_argument("questions", type=Path, help="JSONL of {id, split, category, question, history, place, gold, need}")
+    evaluate.add_argument("--split", choices=("train", "heldout"), help="only the questions of this split")
+    evaluate.add_argument("--compare", type=Path, help="an earlier --out file: show what changed")
+    evaluate.add_argument("--out", type=Path, help="write the full result, per question, as JSON")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "document":
@@ -135,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_paragraphs(args)
         if args.command == "show":
             return cmd_show(args)
+        if args.command == "eval":
+            from assistant.evaluate import cmd_eval  # loads the model: imported only when evaluating
+
+            return cmd_eval(args)
         from assistant.ask import cmd_ask  # loads the model: imported only when asking
 
         return cmd_ask(args)
