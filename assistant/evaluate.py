@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from pathlib import Path, PurePath
 
+from assistant.ask import answer_json, batch_question, open_assistant, parse_json
 from assistant.errors import AssistantError
 
 MAX_CITATION_CHARS = 1500  # a longer "paragraph" is a whole page or file, not a citation of one paragraph
@@ -78,8 +79,6 @@ def grounded(answer: str, citations: list[dict], skip_headings: bool = False) ->
 
 def question_record(item) -> dict:
     """One question of the set, checked; an AssistantError says what is wrong with it."""
-    from assistant.ask import batch_question
-
     question, history = batch_question(item)  # the same checks, and the same messages, as `ask --batch`
     gold = item.get("gold") or []
     if not isinstance(gold, list) or not all(isinstance(g, dict) and isinstance(g.get("source"), str)
@@ -94,8 +93,6 @@ def question_record(item) -> dict:
 def read_questions(path, split: str | None = None) -> list[dict]:
     """The questions of a JSONL file (of one split, if given); a line that is not JSON or not a question gets
     one line on stderr naming it, and the rest are read."""
-    from assistant.ask import parse_json
-
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -120,8 +117,6 @@ def read_questions(path, split: str | None = None) -> list[dict]:
 def run(assistant, questions: list[dict]) -> list[dict]:
     """Each question answered: its answer_json dict, each citation with its document's `place`, and the
     seconds the answer took."""
-    from assistant.ask import answer_json
-
     answers = []
     for question in questions:
         start = time.perf_counter()
@@ -306,8 +301,6 @@ def compare(earlier: dict, result: dict) -> str:
 
 
 def cmd_eval(args) -> int:
-    from assistant.ask import open_assistant
-
     questions = read_questions(args.questions, args.split)
     if not questions:
         raise AssistantError(f"{args.questions}: no questions to ask" + (f" in split {args.split!r}" if args.split else ""))
