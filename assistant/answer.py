@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from assistant.places import Scope, heading_place, home_note, not_in_library, scopes
 from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
@@ -61,8 +62,9 @@ class Choice:
 
 
 def short_heading(document: Document) -> str:
-    """Who and when, in a few words: "Ofsted (2024 inspection report):"; for a document added through the
-    web app, whose upload it is first, so that no one reads an upload given as "Ofsted" as Ofsted's own."""
+    """Who, about which council, and when, in a few words: "Ofsted on Kirklees (2024 inspection report):"; for a
+    document added through the web app, whose upload it is first, so that no one reads an upload given as
+    "Ofsted" as Ofsted's own."""
     if document.added_by:
         return f"Uploaded by {document.added_by} on {document.added_at[:10] or 'an unknown date'}, given as {_who_and_when(document)}"
     return _who_and_when(document)
@@ -70,13 +72,15 @@ def short_heading(document: Document) -> str:
 
 def _who_and_when(document: Document) -> str:
     publisher = re.sub(r"\s*\(.*?\)", "", document.publisher).strip() or document.publisher
+    place = heading_place(document)
+    who = f"{publisher} on {place}" if place else publisher
     kind = {"inspection report": "inspection report", "council report": "report", "council statement": "statement",
             "press": "news"}.get(document.kind, "document")
     if not document.year:
-        return f"{publisher} (undated {kind}):"
+        return f"{who} (undated {kind}):"
     if "not stated" in document.date_note:
-        return f"{publisher} (undated, {document.year}?):"
-    return f"{publisher} ({document.year} {kind}):"
+        return f"{who} (undated, {document.year}?):"
+    return f"{who} ({document.year} {kind}):"
 
 
 def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -107,12 +111,28 @@ class Assistant:
         if not question:
             return [], Answer(question="", text="Please type a question.", answered=False)
         self.index.require()
-        intent = analyse(question, history, list(self.index.documents().values()))
-        candidates = self.retriever.search(intent, k=20, filters=filters)
-        choices = self._choose(intent, question, candidates, history or [])
-        if not choices:
-            return candidates, self._not_answered(question, candidates)
-        return candidates, self._compose(question, choices)
+        documents = list(self.index.documents().values())
+        intent = analyse(question, history, documents)
+        unknown = self._unknown_names(question)
+        if unknown:
+            return [], Answer(question=question, text=not_in_library(unknown, documents), answered=False)
+        asked = list(intent.places)
+        if asked and filters and filters.places:
+            allowed = {p.lower() for p in filters.places}
+            if not any(p.lower() in allowed for p in asked):
+                text = f"The search is narrowed to {', '.join(filters.places)}; the question asks about {' and '.join(asked)}."
+                return [], Answer(question=question, text=text, answered=False)
+            asked = [p for p in asked if p.lower() in allowed]
+        sections, candidates = [], []
+        for scope in scopes(asked, filters, documents):
+            found = self.retriever.search(intent, k=20, filters=scope.filters)
+            candidates += found
+            sections.append((scope, self._choose(intent, question, found, history or [])))
+        note = home_note(sections[0][0], documents)
+        places = tuple(scope.place for scope, _ in sections if scope.place)
+        if not any(choices for _, choices in sections):
+            return candidates, self._not_answered(question, intent, candidates, note, places)
+        return candidates, self._compose(question, sections, note, places)
 
     # -- choosing sentences ---------------------------------------------------------------------
 
@@ -124,7 +144,7 @@ class Assistant:
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 
     def _choose(self, intent: Intent, question: str, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
-        if not candidates or self._unknown_names(question):
+        if not candidates:
             return []
         frame = frame_words(intent)
         asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
@@ -273,28 +293,37 @@ class Assistant:
 
     # -- writing the answer ------------------------------------------------------------------------
 
-    def _compose(self, question: str, choices: list[Choice]) -> Answer:
-        by_document: dict[str, list[Choice]] = {}
-        for choice in choices:
-            by_document.setdefault(choice.candidate.document.id, []).append(choice)
-        ordered = sorted(by_document.values(), key=lambda cs: (cs[0].candidate.document.date or ""), reverse=True)
+    def _compose(self, question: str, sections: list[tuple[Scope, list[Choice]]], note: str = "",
+                 places: tuple[str, ...] = ()) -> Answer:
+        """The chosen sentences under a heading per document, newest first; several councils each in turn,
+        and a line for a council whose documents do not answer."""
+        share = -(-MAX_SENTENCES // len(sections))  # a comparison gives each council its share of the sentences
         markers: dict[str, int] = {}
         quotes: dict[str, list[str]] = {}
-        lines = []
-        for group in ordered:
-            document = group[0].candidate.document
-            group.sort(key=lambda c: (c.candidate.hit.paragraph.order, c.index))
-            parts = []
-            for choice in group:
-                key = choice.candidate.hit.paragraph.key
-                markers.setdefault(key, len(markers) + 1)
-                quotes.setdefault(key, []).append(choice.text)
-                parts.append(f"{choice.text} [{markers[key]}]")
-            text = parts[0]
-            for previous, part in zip(parts, parts[1:]):
-                # a quoted list stands on lines of its own, not run on into the next sentence
-                text += ("\n" if "\n" in previous or "\n" in part else " ") + part
-            lines.append(f"{short_heading(document)}\n{text}")
+        lines = [note] if note else []
+        ordered: list[list[Choice]] = []
+        for scope, choices in sections:
+            if not choices:
+                lines.append(f"The documents about {scope.place} do not answer this question.")
+                continue
+            by_document: dict[str, list[Choice]] = {}
+            for choice in choices[:share] if len(sections) > 1 else choices:
+                by_document.setdefault(choice.candidate.document.id, []).append(choice)
+            groups = sorted(by_document.values(), key=lambda cs: (cs[0].candidate.document.date or ""), reverse=True)
+            ordered += groups
+            for group in groups:
+                group.sort(key=lambda c: (c.candidate.hit.paragraph.order, c.index))
+                parts = []
+                for choice in group:
+                    key = choice.candidate.hit.paragraph.key
+                    markers.setdefault(key, len(markers) + 1)
+                    quotes.setdefault(key, []).append(choice.text)
+                    parts.append(f"{choice.text} [{markers[key]}]")
+                text = parts[0]
+                for previous, part in zip(parts, parts[1:]):
+                    # a quoted list stands on lines of its own, not run on into the next sentence
+                    text += ("\n" if "\n" in previous or "\n" in part else " ") + part
+                lines.append(f"{short_heading(group[0].candidate.document)}\n{text}")
         citations = []
         for group in ordered:
             for choice in group:
@@ -302,13 +331,19 @@ class Assistant:
                 if all(c.marker != markers[key] for c in citations):
                     citations.append(Citation(markers[key], choice.candidate.document, choice.candidate.hit.paragraph,
                                               " ".join(quotes[key])))
-        return Answer(question=question, text="\n\n".join(lines), answered=True, citations=tuple(citations))
+        return Answer(question=question, text="\n\n".join(lines), answered=True, citations=tuple(citations),
+                      places=places)
 
-    def _not_answered(self, question: str, candidates: list[Candidate]) -> Answer:
-        # passages near the question, not the cover sheet that shares its words with every question about the report
-        related = [c for c in candidates if c.hit.paragraph.label != COVER_SHEET][:3]
+    def _not_answered(self, question: str, intent: Intent, candidates: list[Candidate], note: str = "",
+                      places: tuple[str, ...] = ()) -> Answer:
+        # passages on the question's subject (they use one of its words), not the cover sheet that
+        # shares its words with every question about the report
+        frame = frame_words(intent)
+        asked = {t: 1.0 for t in content_terms(intent.retrieval_text) if t not in frame}
+        related = [c for c in candidates if c.hit.paragraph.label != COVER_SHEET
+                   and _overlap(asked, set(content_terms(c.hit.paragraph.text))) > 0][:3]
         citations = []
-        lines = [NOT_ANSWERED]
+        lines = [note, NOT_ANSWERED] if note else [NOT_ANSWERED]
         if related:
             lines.append("Related, but not an answer:")
         for marker, candidate in enumerate(related, start=1):
@@ -319,7 +354,8 @@ class Assistant:
             citations.append(Citation(marker, candidate.document, paragraph, quote))
             lines.append(f"- {short_heading(candidate.document)} {quote} [{marker}]")
         return Answer(question=question, text="\n".join(lines), answered=False, citations=tuple(citations),
-                      related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related))
+                      related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related),
+                      places=places)
 
 
 def _reports_findings(text: str, paragraph: str, name: str) -> bool:

@@ -31,13 +31,13 @@ def open_assistant():
 def answer_json(answer: Answer, qid=None) -> dict:
     """The machine-readable contract of DESIGN.md."""
     out = {"id": qid, "question": answer.question, "answer": answer.text, "answered": answer.answered,
-           "mode": answer.mode, "citations": []}
+           "mode": answer.mode, "places": list(answer.places), "citations": []}
     if qid is None:
         del out["id"]
     for c in answer.citations:
         out["citations"].append({
             "marker": c.marker, "source": c.document.id, "document": c.document.title, "publisher": c.document.publisher,
-            "date": c.document.date, "paragraph": c.paragraph.label, "text": c.paragraph.text, "quote": c.quote,
+            "place": c.document.place, "date": c.document.date, "paragraph": c.paragraph.label, "text": c.paragraph.text, "quote": c.quote,
         })
     return out
 

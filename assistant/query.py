@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from assistant.glossary import in_report_words
+from assistant.places import library_places, named_places
 from assistant.records import Document
 from ingest.index import stem_words
 
@@ -19,7 +20,7 @@ FOLLOW_UP_RE = re.compile(
 )
 
 # stemmed words that name the source rather than the subject ("what did Ofsted say in its report")
-SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "said", "found", "find", "accord", "kirkle", "refer",
+SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "said", "found", "find", "accord", "refer",
                 "press", "mention", "describ", "from",
                 # and the frame of a question, which reports rarely use: "what did ... about"
                 "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",
@@ -52,6 +53,8 @@ class Intent:
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
+    places: tuple[str, ...] = ()  # the library's councils the question (or, for a follow-up, the conversation) names
+    place_words: tuple[str, ...] = ()  # stems of every council name in the library: they say where to look, not what about
     naming_words: tuple[str, ...] = ()  # stems naming a source ("the scrutiny panel report") or a voice set aside ("rather than the council"), not the subject
 
 
@@ -86,10 +89,21 @@ def resolve_follow_up(question: str, history: list[dict]) -> str:
         index = ORDINALS[ordinal.group(1).lower()]
         if items and (index == -1 or index < len(items)):
             return f"{question} {items[index]}"
-    is_follow_up = FOLLOW_UP_RE.search(question) or len(question.split()) <= 6
-    if is_follow_up and users:
-        return f"{question} {users[-1]}"
+    if is_follow_up(question) and users:
+        # the subject is in the last question that stood on its own: "and in 2019?" after "what
+        # about it?" after "what did Ofsted say about care leavers' accommodation?"
+        earlier = []
+        for user in reversed(users):
+            earlier.insert(0, user)
+            if not is_follow_up(user):
+                break
+        return " ".join([question, *earlier])
     return question
+
+
+def is_follow_up(question: str) -> bool:
+    """Does a question lean on the conversation ("what about that?", "and in 2019?")?"""
+    return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
 
 
 def analyse(question: str, history: list[dict] | None, documents: list[Document]) -> Intent:
@@ -119,13 +133,22 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
     since = None
     if since_match:
-        since = int(since_match.group(1)) if since_match.group(1) else max((d.year or 0) for d in documents if d.kind == "inspection report") or None
+        since = int(since_match.group(1)) if since_match.group(1) else max((d.year or 0 for d in documents if d.kind == "inspection report"), default=0) or None
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
     over_time = bool(re.search(r"\b(changed?|improved?|progress(ed)?|over time|between|from \d{4} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(r"\b(changed?|improved?|between|over time)\b", lowered)))
     # "inadequate in 2016, and what is it now?": then and now, each year cited
     over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
+    library = library_places(documents)
+    places = named_places(question, library)
+    if not places and is_follow_up(question):
+        # "and what about care leavers?" goes on about the council named before, back to the last
+        # question that stood on its own
+        for earlier in reversed([message_text(m.get("content")) for m in history if m.get("role") == "user"]):
+            places = named_places(earlier, library)
+            if places or not is_follow_up(earlier):
+                break
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
     return Intent(
@@ -142,6 +165,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_grade=bool(JUDGEMENT_RE.search(question)) and not GRADE_RE.search(question),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
+        places=tuple(places),
+        place_words=tuple(stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))),
         naming_words=_naming_words(question, documents) + _set_aside_words(lowered),
     )
 
@@ -194,7 +219,7 @@ def frame_words(intent: Intent) -> set[str]:
     """Stemmed words that say where and when to look rather than what about: the source, the
     question's frame, the years it names (their documents are chosen by year) and, in a question
     over time, the words asking for a change ("how has X changed from 2016 to 2024")."""
-    words = SOURCE_WORDS | intent_years(intent) | set(intent.naming_words)
+    words = SOURCE_WORDS | intent_years(intent) | set(intent.naming_words) | set(intent.place_words)
     if intent.latest:
         words = words | LATEST_WORDS  # "the latest inspection": when, like a year
     return words | OVER_TIME_WORDS if intent.over_time else words

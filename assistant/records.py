@@ -95,3 +95,22 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     related: tuple[Hit, ...] = ()  # nearest passages offered when the sources do not answer
     mode: str = "extractive"
+    places: tuple[str, ...] = ()  # the councils the answer is for (the question's, the filter's or the home council)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard limits set by the user (CLI or web app): only these documents, publishers, years, places."""
+
+    documents: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    places: tuple[str, ...] = ()  # the council (or area) a document is about, as its metadata names it
+
+    def allows(self, document: Document) -> bool:
+        return (
+            (not self.documents or document.id in self.documents)
+            and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
+            and (not self.years or document.year in self.years)
+            and (not self.places or document.place.lower() in {p.lower() for p in self.places})
+        )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.query import GRADES, Intent, frame_words, not_searched
-from assistant.records import Document, Hit
+from assistant.records import Document, Filters, Hit
 from assistant.voice import BULLET_RE
 from ingest.index import tokenize
 
@@ -18,24 +18,6 @@ LEXICAL_KEEP = 5  # the best lexical matches kept among the candidates whatever 
 LEXICAL_STRONG = 0.5  # ... if they score at least this share of the best lexical score
 HEADING_CACHE = 10_000  # headings' vectors kept; the cache starts again beyond this
 INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publisher, kind, year)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Hard limits set by the user (CLI or web app): only these documents, publishers, years, places."""
-
-    documents: tuple[str, ...] = ()
-    publishers: tuple[str, ...] = ()
-    years: tuple[int, ...] = ()
-    places: tuple[str, ...] = ()  # the council (or area) a document is about, as its metadata names it
-
-    def allows(self, document: Document) -> bool:
-        return (
-            (not self.documents or document.id in self.documents)
-            and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
-            and (not self.years or document.year in self.years)
-            and (not self.places or document.place.lower() in {p.lower() for p in self.places})
-        )
 
 
 @dataclass(frozen=True)

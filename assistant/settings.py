@@ -26,6 +26,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("LLM_UNSUPPORTED", "mark", "What to do with a generated sentence its citation does not support: mark or drop."),
     ("AUTH", "", "Optional web app login as user:password, or several as user:password,user2:password2; empty means no login."),
     ("UPLOADS", "on", "Whether the web app lets people add reports; set to off to turn uploading off."),
+    ("HOME_PLACE", "Kirklees", "The council a question naming none is answered for (the bundled corpus's); empty means every document."),
     ("UPLOADERS", "", "Login names (comma-separated) that may add reports; empty means anyone who may use the app."),
 )
 

@@ -49,7 +49,7 @@ def test_every_citation_is_a_real_whole_paragraph_and_its_quote_stands_in_it(ass
 def test_the_answer_names_publisher_and_year(assistant):
     answer = assistant.ask("What did the 2024 inspection say about young carers?")
     assert answer.answered
-    assert "Ofsted (2024 inspection report):" in answer.text
+    assert "Ofsted on Kirklees (2024 inspection report):" in answer.text
     assert (OFSTED, "18") in cited(answer)
 
 
@@ -68,7 +68,7 @@ def test_a_question_naming_the_newspaper_is_answered_from_it(assistant):
 def test_another_council_is_not_in_the_sources(assistant):
     answer = assistant.ask("What rating did Ofsted give Leeds children's services?")
     assert not answer.answered
-    assert answer.text.startswith("The sources do not answer")
+    assert answer.text.startswith("No document about Leeds is in the library. It holds documents about Kirklees (5).")
 
 
 def test_a_subject_no_source_mentions_is_refused_though_its_sources_are_named(assistant):
@@ -173,9 +173,9 @@ def test_a_place_filter_keeps_to_that_councils_documents(assistant):
 
 def test_the_json_contract(assistant):
     out = answer_json(assistant.ask("What did Ofsted say about private fostering?"), "q1")
-    assert set(out) == {"id", "question", "answer", "answered", "mode", "citations"}
+    assert set(out) == {"id", "question", "answer", "answered", "mode", "places", "citations"}
     citation = out["citations"][0]
-    assert set(citation) == {"marker", "source", "document", "publisher", "date", "paragraph", "text", "quote"}
+    assert set(citation) == {"marker", "source", "document", "publisher", "place", "date", "paragraph", "text", "quote"}
     assert citation["source"] == OFSTED and citation["paragraph"] == "15"
 
 

@@ -85,7 +85,7 @@ def test_supported_sentences_are_kept_and_the_rest_marked_or_dropped(assistant, 
     assert "bed and breakfast accommodation. [1]" in answer.text
     assert f"The council runs an excellent zoo for children. {UNSUPPORTED}" in answer.text
     assert "[9]" not in answer.text and f"Care leavers prefer hotels. {UNSUPPORTED}" in answer.text
-    assert answer.text.startswith("From Ofsted (2024 inspection report)")
+    assert answer.text.startswith("From Ofsted on Kirklees (2024 inspection report)")
     assert answer.citations[0].quote in answer.citations[0].paragraph.text  # the paragraph's words, not the model's
 
     dropped = Generator(assistant, url=stub.url, timeout=10, unsupported="drop").ask(BNB)

@@ -1,0 +1,97 @@
+"""Which council: a library of two councils' documents (the bundled Kirklees corpus and a generated
+Ofsted report on "Testshire"), asked about one, the other, both, neither, and a council it lacks."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assistant.answer import Assistant
+from assistant.query import analyse
+from assistant.records import Document, Filters
+from ingest.index import Index
+from ingest.pipeline import ingest
+from tests.ofsted_pdfs import write_ilacs_pdf
+
+pytestmark = pytest.mark.slow
+
+TESTSHIRE = "reports/testshire-2025.pdf"
+
+
+@pytest.fixture(scope="module")
+def two_councils(corpus_index, embedder, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("places")
+    shutil.copytree(corpus_index.data_dir, folder / "index")
+    index = Index(folder / "index")
+    (folder / "reports").mkdir()
+    write_ilacs_pdf(folder / "reports" / "testshire-2025.pdf")
+    report = ingest([folder / "reports"], index, embedder)
+    assert not report.failed, report.failed
+    return Assistant(index, embedder)
+
+
+def places_cited(answer) -> set[str]:
+    return {c.document.place for c in answer.citations}
+
+
+def test_a_question_naming_a_council_is_answered_from_its_documents_only(two_councils):
+    answer = two_councils.ask("What did Ofsted say about care leavers' accommodation in Testshire?")
+    assert answer.answered and places_cited(answer) == {"Testshire"}
+    assert "Ofsted on Testshire (2025 inspection report):" in answer.text
+    assert answer.places == ("Testshire",)
+
+
+def test_a_question_naming_no_council_is_answered_for_the_home_council_and_says_so(two_councils):
+    answer = two_councils.ask("What did Ofsted say about care leavers' accommodation?")
+    assert answer.answered and places_cited(answer) == {"Kirklees"}
+    assert answer.text.startswith("Answered for Kirklees, the home council; the library also holds documents about 1 other")
+    assert "Ofsted on Kirklees (2024 inspection report):" in answer.text
+
+
+def test_with_no_home_council_every_council_may_answer(two_councils, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_HOME_PLACE", "")
+    answer = two_councils.ask("What did Ofsted say about care leavers' accommodation?")
+    assert answer.answered and not answer.text.startswith("Answered for")
+    assert all(c.document.place for c in answer.citations)
+
+
+def test_a_question_naming_two_councils_answers_for_each_in_turn(two_councils):
+    answer = two_councils.ask("How do Testshire and Kirklees compare on accommodation for care leavers?")
+    assert answer.answered and places_cited(answer) == {"Testshire", "Kirklees"}
+    assert answer.text.index("on Testshire (") < answer.text.index("on Kirklees (")  # in the order the question names them
+    for citation in answer.citations:
+        assert f"[{citation.marker}]" in answer.text
+
+
+def test_a_council_with_no_documents_is_told_so_with_what_the_library_holds(two_councils):
+    answer = two_councils.ask("What did Ofsted find about care leavers in Calderdale?")
+    assert not answer.answered and not answer.citations
+    assert answer.text == "No document about Calderdale is in the library. It holds documents about Kirklees (5), Testshire (1)."
+
+
+def test_a_follow_up_goes_on_about_the_council_named_before(two_councils):
+    history = [{"role": "user", "content": "What did Ofsted find about care leavers in Testshire?"},
+               {"role": "assistant", "content": "Ofsted on Testshire (2025 inspection report): ..."}]
+    answer = two_councils.ask("And what needs to improve?", history)
+    assert answer.answered and places_cited(answer) == {"Testshire"}
+
+
+def test_a_filter_by_council_and_a_question_about_another_are_told_apart(two_councils):
+    answer = two_councils.ask("What did Ofsted say about Testshire's care leavers?", filters=Filters(places=("Kirklees",)))
+    assert not answer.answered
+    assert answer.text == "The search is narrowed to Kirklees; the question asks about Testshire."
+
+
+def test_a_council_named_in_lower_case_or_possessive_is_found_but_a_word_is_not_a_council():
+    documents = [Document("a.pdf", "Inspection of Reading", "Ofsted", "inspection report", "2024", place="Reading"),
+                 Document("b.pdf", "Inspection of Barking and Dagenham", "Ofsted", "inspection report", "2023",
+                          place="Barking and Dagenham")]
+    assert analyse("what did ofsted say about barking and dagenham?", [], documents).places == ("Barking and Dagenham",)
+    assert analyse("How is Reading's front door?", [], documents).places == ("Reading",)
+    assert analyse("Does the reading age of children in care matter to Ofsted?", [], documents).places == ()
+
+
+def test_since_the_inspection_in_a_library_with_no_inspection_report_is_no_error():
+    documents = [Document("p.txt", "Council praised", "Dewsbury Reporter", "press", "2019", place="Kirklees")]
+    assert analyse("What has changed since the inspection?", [], documents).since is None
