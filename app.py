@@ -60,19 +60,59 @@ UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".txt", ".md"]
 ANONYMOUS = "anonymous"  # who added a report when the app has no login
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SORRY = "Something went wrong. Please try again."
+READ_HINT = present.status("Choose a document above to read it, with its paragraph labels and judgement table.")
 
 # A citation marker in an answer is a link "#cite-TURN-MARKER": a click puts TURN-MARKER (and the
 # time, so that the same link clicked twice still counts as a change) in a hidden box whose change
 # opens that paragraph. Chatbot.select alone tells which message was clicked, not which marker.
+# When the card for that citation arrives the script brings it into view (beside the answer on a wide
+# screen, under it on a phone), moves focus to it and announces it; "Back to the answer" returns focus
+# to the link. Each link's title ("source 1, Ofsted 2024, paragraph 55") becomes its accessible name:
+# the chat's sanitiser keeps a title but drops aria-label.
 CITE_JS = """() => {
+  const announcer = document.createElement('div');
+  announcer.id = 'cite-announcer';
+  announcer.className = 'sr-only';
+  announcer.setAttribute('aria-live', 'polite');
+  document.body.appendChild(announcer);
+  let pending = null, lastLink = null;
+  const show = (card) => {
+    pending = null;
+    const narrow = window.matchMedia('(max-width: 899px)').matches;
+    card.scrollIntoView({block: narrow ? 'start' : 'nearest', behavior: 'instant'});
+    card.focus({preventScroll: true});
+    announcer.textContent = '';
+    setTimeout(() => { announcer.textContent = card.dataset.announce || ''; }, 50);
+  };
+  const cardFor = (cite) => document.querySelector('#source-panel .source-card[data-cite="' + cite + '"]');
+  new MutationObserver(() => {
+    document.querySelectorAll('a[href^="#cite-"][title]').forEach((a) => {
+      if (a.getAttribute('aria-label') !== a.title) a.setAttribute('aria-label', a.title);
+    });
+    const card = pending && cardFor(pending);
+    if (card) show(card);
+  }).observe(document.body, {childList: true, subtree: true});
   document.addEventListener('click', (event) => {
+    const back = event.target.closest('a[href^="#back-"]');
+    if (back) {
+      event.preventDefault();
+      const cite = back.getAttribute('href').slice(6);
+      const link = (lastLink && document.contains(lastLink)) ? lastLink
+        : document.querySelector('#chat a[href="#cite-' + cite + '"]');
+      if (link) { link.scrollIntoView({block: 'center', behavior: 'instant'}); link.focus(); }
+      return;
+    }
     const link = event.target.closest('a[href^="#cite-"]');
     const box = document.querySelector('#cite-request textarea');
     if (!link || !box) return;
     event.preventDefault();
     event.stopPropagation();
-    box.value = link.getAttribute('href').slice(6) + '@' + Date.now();
+    pending = link.getAttribute('href').slice(6);
+    lastLink = link;
+    box.value = pending + '@' + Date.now();
     box.dispatchEvent(new Event('input', {bubbles: true}));
+    const shown = cardFor(pending);
+    if (shown) show(shown);
   }, true);
 }"""
 
@@ -220,8 +260,8 @@ class Views:
 
     def document_choices(self) -> list[tuple[str, str]]:
         docs = sorted(self.index.documents().values(), key=lambda d: d.date or "", reverse=True)
-        return [(f"{d.title} ({d.publisher}, {d.date or 'undated'}{', ' + present.uploaded(d) if d.added_by else ''})", d.id)
-                for d in docs]
+        return [(f"{d.title} ({d.publisher}, {present.human_date(d.date)}"
+                 f"{', ' + present.uploaded(d) if d.added_by else ''})", d.id) for d in docs]
 
     def publisher_choices(self) -> list[str]:
         return sorted({d.publisher for d in self.index.documents().values()})
@@ -229,13 +269,18 @@ class Views:
     def year_choices(self) -> list[int]:
         return sorted({d.year for d in self.index.documents().values() if d.year}, reverse=True)
 
-    def filters(self, documents, publishers, years) -> Filters | None:
+    def place_choices(self) -> list[str]:
+        """The councils the library's documents are about, as their metadata names them."""
+        return sorted({d.place for d in self.index.documents().values() if d.place})
+
+    def filters(self, documents, publishers, years, places=None) -> Filters | None:
         """The "Narrow the search" choices as Filters; a value typed or sent that is not one of them is refused."""
-        chosen = {"documents": list(documents or []), "publishers": list(publishers or []), "years": list(years or [])}
+        chosen = {"documents": list(documents or []), "publishers": list(publishers or []), "years": list(years or []),
+                  "councils": list(places or [])}
         if not any(chosen.values()):
             return None
         known = {"documents": set(self.index.documents()), "publishers": set(self.publisher_choices()),
-                 "years": {str(y) for y in self.year_choices()}}
+                 "years": {str(y) for y in self.year_choices()}, "councils": set(self.place_choices())}
         for kind, values in chosen.items():
             if len(values) > MAX_FILTER_VALUES:
                 raise AssistantError(f"Choose at most {MAX_FILTER_VALUES} {kind}.")
@@ -243,8 +288,33 @@ class Views:
             if unknown:
                 raise AssistantError(f"There are no {kind} {', '.join(repr(v[:80]) for v in unknown[:3])} in the library: "
                                      "choose from the list.")
-        return Filters(tuple(map(str, chosen["documents"])), tuple(map(str, chosen["publishers"])),
-                       tuple(int(y) for y in chosen["years"]))
+        return Filters(documents=tuple(map(str, chosen["documents"])), publishers=tuple(map(str, chosen["publishers"])),
+                       years=tuple(int(y) for y in chosen["years"]), places=tuple(map(str, chosen["councils"])))
+
+    def filters_note(self, filters: Filters | None) -> str:
+        """What the search was narrowed to, in words, for the answer to say first."""
+        if filters is None:
+            return ""
+        titles = [d.title for doc_id in filters.documents if (d := self.index.document(doc_id))]
+        return present.filters_note({"documents": titles, "councils": list(filters.places),
+                                     "publishers": list(filters.publishers), "years": [str(y) for y in filters.years]})
+
+    def saved_secret(self) -> str:
+        """The key the browser's copy of a person's work is stored under, kept in the data directory so that it
+        survives a restart (a new key each start would leave every browser's copy unreadable)."""
+        path = Path(self.index.data_dir) / "browser-state.key"
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(24)
+            try:
+                with open(path, "x", encoding="utf-8") as out:
+                    out.write(key)
+                path.chmod(0o600)
+            except FileExistsError:  # another process wrote it first: use theirs
+                return path.read_text(encoding="utf-8").strip()
+            return key
 
 
 def _history(turns: list[dict]) -> list[dict]:
@@ -290,49 +360,57 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
     uploaders = named_uploaders() if uploaders is None else uploaders
 
     with gr.Blocks(title="Inspection report assistant") as ui:
-        gr.Markdown("## Ask about Ofsted's reports on Kirklees children's services\n"
-                    "Answers quote the reports and cite their paragraph numbers: click a number to read the paragraph.")
-        turns = gr.State([])  # [{"question", "answer": Answer | None}] in the order of the chat
+        gr.HTML("<h1 class='app-title'>Ask about Ofsted's reports on Kirklees children's services</h1>"
+                "<p>Answers quote the reports and cite their paragraph numbers: click a number to read the paragraph "
+                "beside the answer.</p>")
+        turns = gr.State([])  # [{"question", "answer": Answer | None, "shown", "note"}] in the order of the chat
         selected = gr.State(None)  # the turn whose sources are listed
         items = gr.State([])  # the briefing note's NoteItems
 
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, none behind a menu
             with gr.Tab("Ask", id="ask"):
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        chat = gr.Chatbot(height=520, elem_id="chat", label="Answers", buttons=["copy"],
-                                          feedback_options=None)
-                        with gr.Row():
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, elem_id="ask-column"):
+                        # the question first: on a phone it is at the top, and in the tab order it comes before the
+                        # answers' citation links
+                        with gr.Row(elem_id="question-row"):
                             question = gr.Textbox(placeholder="e.g. What did Ofsted say about care leaver accommodation?",
-                                                  show_label=False, scale=5, elem_id="question", max_length=1000)
-                            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                        with gr.Row():
-                            add_button = gr.Button("Add this answer to the note", size="sm", elem_id="add-to-note")
-                            clear_button = gr.Button("New conversation", size="sm")
-                        chat_status = gr.HTML(elem_id="chat-status")
-                    with gr.Column(scale=2):
-                        with gr.Accordion("Narrow the search", open=False):
+                                                  label="Your question", show_label=False, scale=5, elem_id="question",
+                                                  max_length=MAX_QUESTION_CHARS, lines=1)
+                            ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                        gr.Examples([[q] for q in present.EXAMPLES], inputs=[question], label="Questions to try",
+                                    elem_id="examples")
+                        with gr.Accordion("Narrow the search", open=False, elem_id="narrow"):
                             # every list of the library starts empty and is filled when the page loads, so
                             # that the login page, which embeds the API's description, names no document;
                             # a value sent that is not a choice is refused by Views.filters
                             only_documents = gr.Dropdown([], multiselect=True, label="Documents", allow_custom_value=True,
                                                          elem_id="filter-documents")
+                            only_places = gr.Dropdown([], multiselect=True, label="Councils", allow_custom_value=True,
+                                                      elem_id="filter-places")
                             only_publishers = gr.Dropdown([], multiselect=True, label="Publishers", allow_custom_value=True,
                                                           elem_id="filter-publishers")
                             only_years = gr.Dropdown([], multiselect=True, label="Years", allow_custom_value=True,
                                                      elem_id="filter-years")
+                        chat = gr.Chatbot(height=520, elem_id="chat", label="Answers", buttons=["copy"],
+                                          feedback_options=None, autoscroll=True)
+                        with gr.Row():
+                            add_button = gr.Button("Add this answer to the note", size="sm", elem_id="add-to-note")
+                            clear_button = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                        chat_status = gr.HTML(elem_id="chat-status")
+                    with gr.Column(scale=2, elem_id="side-column"):
+                        source_panel = gr.HTML(present.panel_hint(), elem_id="source-panel")
                         sources = gr.Radio([], label="Sources of the answer", elem_id="sources")
-                        source_panel = gr.HTML(present.status("Click a citation number to read the paragraph in its place."),
-                                               elem_id="source-panel")
                 cite_request = gr.Textbox(visible="hidden", elem_id="cite-request")
 
             with gr.Tab("Read", id="read"):
                 with gr.Row():
-                    reader_document = gr.Dropdown([], label="Document", scale=4, elem_id="reader-document")
+                    reader_document = gr.Dropdown([], value=None, label="Document", scale=4, elem_id="reader-document",
+                                                  info="Choose a document to read it whole")
                     jump_label = gr.Textbox(label="Go to paragraph", placeholder="e.g. 55", scale=1, elem_id="jump-label")
                     jump_button = gr.Button("Go", scale=0, elem_id="jump")
                 jump_panel = gr.HTML(elem_id="jump-panel")
-                reader = gr.HTML(elem_id="reader", elem_classes=["reader"])
+                reader = gr.HTML(READ_HINT, elem_id="reader", elem_classes=["reader"])
 
             with gr.Tab("Briefing note", id="note"):
                 note_title = gr.Textbox("Briefing note", label="Title", elem_id="note-title")
@@ -377,16 +455,17 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
 
         # -- asking ------------------------------------------------------------------------------
 
-        def ask(message, turns_value, documents, publishers, years):
+        def ask(message, turns_value, documents, publishers, years, places=None):
             message = (message or "").strip()
             refused = question_refused(message, turns_value)
             try:
-                filters = None if refused else views.filters(documents, publishers, years)
+                filters = None if refused else views.filters(documents, publishers, years, places)
             except AssistantError as exc:
                 refused = str(exc)
             if refused:  # the question stays in its box to be shortened or asked again
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), present.status(refused, ok=False)
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), present.status(refused, ok=False), gr.skip()
                 return
+            note = views.filters_note(filters)
             turn = len(turns_value)
             asked = [*_chat(turns_value), {"role": "user", "content": present.md_text(message)}]
             answer = None
@@ -398,21 +477,22 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
                     for part in generator.stream(message, _history(turns_value), filters):
                         if isinstance(part, str):
                             growing = [*asked, {"role": "assistant", "content": present.md_text(part)}]
-                            yield growing, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                            yield growing, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                         else:
                             answer = part
-                shown = present.answer_markdown(answer, turn)
+                shown = present.answer_markdown(answer, turn, note)
             except AssistantError as exc:
                 answer, shown = None, present.md_text(f"Sorry: {exc}")
             except Exception:
                 log.exception("answering %r failed", message[:200])
                 answer, shown = None, present.md_text(f"Sorry: {SORRY}")
-            turns_value = [*turns_value, {"question": message, "answer": answer, "shown": shown}]
+            turns_value = [*turns_value, {"question": message, "answer": answer, "shown": shown, "note": note}]
+            # the panel is emptied: an earlier answer's paragraph is never left beside a new answer
             yield (_chat(turns_value), turns_value, "", gr.Radio(choices=present.source_choices(answer), value=None), turn,
-                   present.status(""))
+                   present.status(""), present.panel_hint())
 
-        ask_outputs = [chat, turns, question, sources, selected, chat_status]
-        ask_inputs = [question, turns, only_documents, only_publishers, only_years]
+        ask_outputs = [chat, turns, question, sources, selected, chat_status, source_panel]
+        ask_inputs = [question, turns, only_documents, only_publishers, only_years, only_places]
         ask_button.click(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
                          api_name="ask")
         question.submit(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
@@ -434,7 +514,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
             turn, marker = int(match.group(1)), int(match.group(2))
             found = citation(turns_value, turn, marker)
             answer = turns_value[turn]["answer"]
-            return (present.citation_html(found, views.paragraphs(found.document.id)),
+            return (present.citation_html(found, views.paragraphs(found.document.id), turn),
                     gr.Radio(choices=present.source_choices(answer), value=marker), turn)
 
         cite_request.change(open_link, [cite_request, turns], [source_panel, sources, selected])
@@ -442,7 +522,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
         @shielded(1)
         def open_source(marker, turns_value, turn):
             found = citation(turns_value, turn, marker)
-            return present.citation_html(found, views.paragraphs(found.document.id))
+            return present.citation_html(found, views.paragraphs(found.document.id), turn)
 
         sources.input(open_source, [sources, turns, selected], [source_panel])
 
@@ -455,10 +535,11 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
         chat.select(select_answer, [turns], [sources, selected])
 
         def clear():
-            return [], [], gr.Radio(choices=[], value=None), None, present.status("")
+            return [], [], gr.Radio(choices=[], value=None), None, present.status(""), present.panel_hint()
 
-        clear_button.click(clear, None, [chat, turns, sources, selected, chat_status])
-        chat.clear(clear, None, [chat, turns, sources, selected, chat_status])
+        clear_outputs = [chat, turns, sources, selected, chat_status, source_panel]
+        clear_button.click(clear, None, clear_outputs)
+        chat.clear(clear, None, clear_outputs)
 
         # -- the briefing note -------------------------------------------------------------------
 
@@ -538,7 +619,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
         @shielded(2, status_at=1)
         def read(doc_id):
             if not doc_id:
-                return "", ""
+                return READ_HINT, ""
             return present.document_html(views.document(doc_id), views.paragraphs(doc_id)), ""
 
         reader_document.change(read, [reader_document], [reader, jump_panel])
@@ -575,18 +656,20 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
         # -- adding a report ------------------------------------------------------------------------
 
         def refresh_choices():
-            # the lists of the library, filled when the page loads (and after an upload), never built into the page
+            # the lists of the library, filled when the page loads (and after an upload), never built into the page;
+            # the empty chat tells a first visit what is in the library, what to ask and what it cannot do
             choices = views.document_choices()
-            return (gr.Dropdown(choices=choices), gr.Dropdown(choices=views.publisher_choices()),
-                    gr.Dropdown(choices=views.year_choices()), gr.Dropdown(choices=choices),
-                    gr.Dropdown(choices=[("(work it out from the passage)", "")] + choices))
+            return (gr.Dropdown(choices=choices), gr.Dropdown(choices=views.place_choices()),
+                    gr.Dropdown(choices=views.publisher_choices()), gr.Dropdown(choices=views.year_choices()),
+                    gr.Dropdown(choices=choices, value=None), gr.Dropdown(choices=[("(work it out from the passage)", "")] + choices),
+                    gr.Chatbot(placeholder=present.library_markdown(list(assistant.index.documents().values()))))
 
-        library_lists = [only_documents, only_publishers, only_years, reader_document, check_document]
+        library_lists = [only_documents, only_places, only_publishers, only_years, reader_document, check_document, chat]
         ui.load(refresh_choices, None, library_lists, api_visibility="private")
 
         if uploads:
 
-            @shielded(7)
+            @shielded(2 + len(library_lists))
             def add_report(file, title, publisher, date, kind, request: gr.Request,
                            progress=gr.Progress()):  # noqa: B008 - how Gradio finds the bar
                 from ingest.pipeline import ingest
