@@ -6,6 +6,8 @@
   python -m assistant paragraphs corpus/FILE [--json]
   python -m assistant show corpus/FILE 55
   python -m assistant document FILE [--json]     the document as the assistant knows it
+  python -m assistant ask --explain "..."         each stage's scores for the question
+  python -m assistant weights                     the numbers that decide answers, with their reasons
   python -m assistant eval QUESTIONS.jsonl [--split train] [--compare EARLIER.json] [--out RESULT.json]
 """
 
@@ -114,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--publisher", action="append", help="only this publisher, e.g. Ofsted; repeatable")
     ask.add_argument("--year", action="append", type=int, help="only this year; repeatable")
     ask.add_argument("--place", action="append", help="only documents about this council or area, e.g. Kirklees; repeatable")
+    ask.add_argument("--explain", action="store_true", help="show what each stage made of the question, with its scores")
+
+    sub.add_parser("weights", help="the numbers that decide answers, each with its reason (fitted ones marked)")
 
     paragraphs = sub.add_parser("paragraphs", help="a document's paragraphs with their labels, in order")
     paragraphs.add_argument("file", type=Path)
@@ -142,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_paragraphs(args)
         if args.command == "show":
             return cmd_show(args)
+        if args.command == "weights":
+            from assistant.weights import load
+
+            for stage, name, value, reason, fitted in load().table():
+                print(f"{stage:<8} {name:<18} {value!s:<6} {'fitted ' if fitted else 'default'}  {reason}")
+            return 0
         if args.command == "eval":
             from assistant.evaluate import cmd_eval  # loads the model: imported only when evaluating
 

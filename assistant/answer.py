@@ -12,41 +12,28 @@ from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_wo
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
+from assistant.weights import Weights
+from assistant.weights import load as load_weights
 from ingest.index import tokenize
 
-MAX_SENTENCES = 5
-MIN_SENTENCES = 3
-PER_DOCUMENT = 2  # sentences per document, first, in an answer over time
-MAX_PER_PARAGRAPH = 2
 WHOLE_LIST = -1  # the sentence number of a choice quoting all of a paragraph that is a list under a heading
-ANSWER_FLOOR = 0.40  # a best sentence scoring below this does not answer the question
-CLEAR_FLOOR = 0.30  # ... unless its best paragraph stands CLEAR_GAP above all others
-CLEAR_GAP = 0.08
-CLEAR_DENSE = 0.35  # ... and its meaning is near the question's: a shared place name alone is not an answer
 COVER_SHEET = "details"  # the label of a report's cover-sheet facts (meeting, date, sign-off)
-WORDS_ANSWER = 0.6  # a sentence using this share of the question's subject words (IDF-weighted) is on the subject
-MARGIN = 0.09  # further sentences must score within this of the best
-TIER_SLACK = 0.1  # the named publisher's or year's documents answer first unless this much worse
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
-VOICE_WEIGHT = 0.06
 # over time, a sentence that tells of a change ("they are now judged", "since the previous inspection")
 # says how things moved; one that describes a single moment does not
 CHANGE_RE = re.compile(r"\b(now|no longer|previous(ly)?|since|improved|declined|deteriorated|worsened|remains?|remained|still|"
                        r"yet to)\b", re.I)
-CHANGE_WEIGHT = 0.06
 JUDGEMENT_TERMS = set(tokenize([" ".join(JUDGEMENT_WORDS)])[0])
 OVERALL = tokenize(["overall"])[0][0]
-HEADLINE_WEIGHT = 0.06
 ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
 NEGATED_RE = re.compile(r"\b(no longer|not|never)\W+(\w+\W+){0,2}$", re.I)
 # endings that make a word of the same family from a short stem ("judg" -> "judgement"); a bare
 # shared prefix of four letters ("plan", "planet") is not enough
 DERIVED_ENDINGS = {"ement", "ment", "ship", "ness", "ion"}
-RELATED = 0.7  # a word of the same family as the question's counts this much towards overlap
 NOT_ANSWERED = "The sources do not answer this question."
 
 
@@ -88,31 +75,44 @@ def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
 
 
-def _same_words(a: str, b: str) -> bool:
+def _same_words(a: str, b: str, w: Weights) -> bool:
     """True when one sentence repeats the other (the council quoting Ofsted, say)."""
     sa, sb = _shingles(a), _shingles(b)
-    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= 0.6
+    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= w.same_words
 
 
 class Assistant:
     """Answers questions from an index; extractive by default."""
 
-    def __init__(self, index, embedder):
+    def __init__(self, index, embedder, weights: Weights | None = None):
         self.index = index
-        self.retriever = Retriever(index, embedder)
+        self.weights = weights or load_weights()
+        self.retriever = Retriever(index, embedder, self.weights)
 
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
         return self.prepare(question, history, filters)[1]
 
-    def prepare(self, question: str, history: list[dict] | None = None,
-                filters: Filters | None = None) -> tuple[list[Candidate], Answer]:
-        """The retrieved paragraphs and the extractive answer (a generated answer starts from both)."""
+    def explain(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> tuple[Answer, list]:
+        """The answer and what each stage made of the question: (stage, record) pairs, for `ask --explain`."""
+        trace: list = []
+        return self.prepare(question, history, filters, trace)[1], trace
+
+    def prepare(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
+                trace: list | None = None) -> tuple[list[Candidate], Answer]:
+        """The retrieved paragraphs and the extractive answer (a generated answer starts from both).
+
+        The stages: analyse the question (who, when, which council, what about) -> the scopes it is
+        answered in (one per council) -> in each, retrieve and rank paragraphs -> score their sentences
+        -> select the answer's -> compose the answer under headings. `trace`, when given, gets each
+        stage's output."""
+        record = trace.append if trace is not None else (lambda _: None)
         question = (question or "").strip()
         if not question:
             return [], Answer(question="", text="Please type a question.", answered=False)
         self.index.require()
         documents = list(self.index.documents().values())
         intent = analyse(question, history, documents)
+        record(("analyse", intent))
         unknown = self._unknown_names(question)
         if unknown:
             return [], Answer(question=question, text=not_in_library(unknown, documents), answered=False)
@@ -125,9 +125,15 @@ class Assistant:
             asked = [p for p in asked if p.lower() in allowed]
         sections, candidates = [], []
         for scope in scopes(asked, filters, documents):
+            record(("scope", scope))
             found = self.retriever.search(intent, k=20, filters=scope.filters)
+            record(("retrieve", found))
+            scored = self.score_sentences(intent, found, history or [])
+            record(("score", scored))
+            chosen = self.select(intent, scored)
+            record(("select", chosen))
             candidates += found
-            sections.append((scope, self._choose(intent, question, found, history or [])))
+            sections.append((scope, chosen))
         note = home_note(sections[0][0], documents)
         places = tuple(scope.place for scope, _ in sections if scope.place)
         if not any(choices for _, choices in sections):
@@ -143,11 +149,15 @@ class Assistant:
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 
-    def _choose(self, intent: Intent, question: str, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
-        if not candidates:
-            return []
+    def _subject(self, intent: Intent) -> dict[str, float]:
+        """The question's subject words (stemmed), each with its IDF: its words less those saying where and when."""
         frame = frame_words(intent)
-        asked = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
+        return {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
+
+    def score_sentences(self, intent: Intent, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
+        """Every sentence of the retrieved paragraphs that may answer, scored, best first."""
+        w = self.weights
+        asked = self._subject(intent)
         headline = intent.wants_grade and not set(asked) - JUDGEMENT_TERMS  # a grade asked of no area: "overall effectiveness"
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
@@ -158,12 +168,10 @@ class Assistant:
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
         # a cover sheet repeats the document's name: it answers only questions about its own facts
         off_cover = {c.hit.paragraph.key for c in candidates if c.hit.paragraph.label == COVER_SHEET
-                     and _overlap(asked, set(content_terms(c.hit.paragraph.text))) < WORDS_ANSWER}
+                     and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) < w.words_answer}
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
-        changes = intent.over_time or len(intent.years) > 1  # "has it improved", "from 2016 to 2024"
-        # "when did ...": any year's document may tell the date, unless the question names the year
-        over_time = changes or intent.wants_date and not intent.years
+        changes = _asks_change(intent)
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
@@ -174,34 +182,43 @@ class Assistant:
                 continue  # "published this morning" is dated by its document
             # in a grade question every sentence left gives a grade, and a short row says enough: "Overall effectiveness: Good"
             too_short = len(text.split()) < 4 and not intent.wants_grade
-            if too_short or candidate.hit.paragraph.key in off_cover or any(_same_words(text, said) for said in already_said):
+            if too_short or candidate.hit.paragraph.key in off_cover or any(_same_words(text, said, w) for said in already_said):
                 continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said
             if i == WHOLE_LIST:
                 dense = candidate.heading_score
             else:
                 dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
-            overlap = _overlap(asked, sentence_terms, section_terms)
+            overlap = _overlap(asked, sentence_terms, section_terms, w=w)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
-            graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms) if intent.wants_grade else overlap
-            score = 0.55 * dense + 0.25 * min(1.0, graded) + 0.2 * candidate.hit.score
+            graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade else overlap
+            score = (w.sentence_dense * dense + w.sentence_words * min(1.0, graded)
+                     + (1 - w.sentence_dense - w.sentence_words) * candidate.hit.score)
             speaker = self._speaker(candidate, max(i, 0), intent)
             voice = voice_match(text, candidate.document, intent, speaker)
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
-            score += VOICE_WEIGHT * voice
+            score += w.voice_weight * voice
             if headline and OVERALL in sentence_terms:
-                score += HEADLINE_WEIGHT
+                score += w.headline_weight
             if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
-                score += CHANGE_WEIGHT
+                score += w.change_weight
             scored.append(Choice(candidate, i, text, score, overlap, dense, speaker))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
             # one that merely mentions it ("we will use the review to ...") cannot
             scored = [c for c in scored if _reports_findings(c.text, c.candidate.hit.paragraph.text, intent.findings_of)]
         scored.sort(key=lambda c: c.score, reverse=True)
-        if not scored or scored[0].score < ANSWER_FLOOR and not _clear_winner(scored):
+        return scored
+
+    def select(self, intent: Intent, scored: list[Choice]) -> list[Choice]:
+        """The answer's sentences among the scored ones, or none when the best does not answer."""
+        w = self.weights
+        asked = self._subject(intent)
+        # "when did ...": any year's document may tell the date, unless the question names the year
+        over_time = _asks_change(intent) or intent.wants_date and not intent.years
+        if not scored or scored[0].score < w.answer_floor and not _clear_winner(scored, w):
             return []
         if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
             return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
@@ -217,7 +234,7 @@ class Assistant:
             timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
                 preferred = [c for c in scored if tier(c)]
-                floor = ANSWER_FLOOR if timed else max(ANSWER_FLOOR, scored[0].score - TIER_SLACK)
+                floor = w.answer_floor if timed else max(w.answer_floor, scored[0].score - w.tier_slack)
                 if preferred and preferred[0].score >= floor:
                     scored = preferred
                     break
@@ -234,11 +251,11 @@ class Assistant:
         def take(choice: Choice) -> None:
             if not wants_council and choice.candidate.document.kind != "inspection report":
                 # the council or the press repeating Ofsted's words: cite Ofsted, who said them first
-                choice = next((o for o in originals if _same_words(choice.text, o.text)), choice)
+                choice = next((o for o in originals if _same_words(choice.text, o.text, w)), choice)
             listed = list_introduced(choice.candidate.hit.paragraph, choice.index)
             choice = replace(choice, text=listed) if listed else choice  # a lead-in is quoted with its list
             key = choice.candidate.hit.paragraph.key
-            if per_paragraph.get(key, 0) >= MAX_PER_PARAGRAPH or any(_same_words(choice.text, c.text) for c in chosen):
+            if per_paragraph.get(key, 0) >= w.max_per_paragraph or any(_same_words(choice.text, c.text, w) for c in chosen):
                 return
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             chosen.append(choice)
@@ -246,26 +263,26 @@ class Assistant:
         if over_time:
             # an answer that spans years quotes the best sentences of each document first, newest first
             by_document: dict[str, list[Choice]] = {}
-            floor = max(ANSWER_FLOOR - MARGIN, best - 3 * MARGIN)
+            floor = max(w.answer_floor - w.margin, best - 3 * w.margin)
             for choice in scored:
-                if choice.score < ANSWER_FLOOR - MARGIN:
+                if choice.score < w.answer_floor - w.margin:
                     break
-                if choice.score < floor and choice.overlap < WORDS_ANSWER:
+                if choice.score < floor and choice.overlap < w.words_answer:
                     continue  # far below the best, unless it uses most of the question's words
                 group = by_document.setdefault(choice.candidate.document.id, [choice])
-                if choice is not group[0] and len(group) < PER_DOCUMENT and choice.score >= group[0].score - MARGIN / 2:
+                if choice is not group[0] and len(group) < w.per_document and choice.score >= group[0].score - w.margin / 2:
                     group.append(choice)
             newest_first = sorted(by_document.values(), key=lambda g: g[0].candidate.document.date or "", reverse=True)
             for group in newest_first:
                 for choice in group:
-                    if len(chosen) < MAX_SENTENCES + 2:
+                    if len(chosen) < w.max_sentences + 2:
                         take(choice)
         for choice in scored:
-            # a handful of sentences: those close to the best, and at least MIN_SENTENCES that answer
+            # a handful of sentences: those close to the best, and at least min_sentences that answer
             # and share a word of the question's subject (a filler that shares none is noise)
-            close = choice.score >= best - MARGIN or (
-                len(chosen) < MIN_SENTENCES and choice.score >= ANSWER_FLOOR and choice.overlap > 0)
-            if len(chosen) >= MAX_SENTENCES or not close:
+            close = choice.score >= best - w.margin or (
+                len(chosen) < w.min_sentences and choice.score >= w.answer_floor and choice.overlap > 0)
+            if len(chosen) >= w.max_sentences or not close:
                 break
             take(choice)
         return chosen
@@ -297,7 +314,8 @@ class Assistant:
                  places: tuple[str, ...] = ()) -> Answer:
         """The chosen sentences under a heading per document, newest first; several councils each in turn,
         and a line for a council whose documents do not answer."""
-        share = -(-MAX_SENTENCES // len(sections))  # a comparison gives each council its share of the sentences
+        w = self.weights
+        share = -(-w.max_sentences // len(sections))  # a comparison gives each council its share of the sentences
         markers: dict[str, int] = {}
         quotes: dict[str, list[str]] = {}
         lines = [note] if note else []
@@ -336,12 +354,13 @@ class Assistant:
 
     def _not_answered(self, question: str, intent: Intent, candidates: list[Candidate], note: str = "",
                       places: tuple[str, ...] = ()) -> Answer:
+        w = self.weights
         # passages on the question's subject (they use one of its words), not the cover sheet that
         # shares its words with every question about the report
         frame = frame_words(intent)
         asked = {t: 1.0 for t in content_terms(intent.retrieval_text) if t not in frame}
         related = [c for c in candidates if c.hit.paragraph.label != COVER_SHEET
-                   and _overlap(asked, set(content_terms(c.hit.paragraph.text))) > 0][:3]
+                   and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) > 0][:3]
         citations = []
         lines = [note, NOT_ANSWERED] if note else [NOT_ANSWERED]
         if related:
@@ -358,6 +377,11 @@ class Assistant:
                       places=places)
 
 
+def _asks_change(intent: Intent) -> bool:
+    """ "Has it improved", "from 2016 to 2024": an answer that tells how things moved."""
+    return intent.over_time or len(intent.years) > 1
+
+
 def _reports_findings(text: str, paragraph: str, name: str) -> bool:
     """Does the sentence say what the named review, report or inquiry found ("the review found ...")?"""
     *words, noun = name.split()
@@ -368,20 +392,20 @@ def _reports_findings(text: str, paragraph: str, name: str) -> bool:
                           rf"highlighted|revealed|said|says|stated|showed)\b|\b(according to|in) the {noun}\b", text, re.I))
 
 
-def _overlap(asked: dict[str, float], terms: set[str], section_terms: set[str] = frozenset()) -> float:
-    """The IDF-weighted share of the question's subject words that a text uses (its section's words count half)."""
+def _overlap(asked: dict[str, float], terms: set[str], section_terms: set[str] = frozenset(), *, w: Weights) -> float:
+    """The IDF-weighted share of the question's subject words that a text uses (its section heading's count less)."""
     weight = sum(asked.values()) or 1.0
-    return sum(w * max(_uses(t, terms), 0.5 * _uses(t, section_terms)) for t, w in asked.items()) / weight
+    return sum(idf * max(_uses(t, terms, w), w.section_word * _uses(t, section_terms, w)) for t, idf in asked.items()) / weight
 
 
-def _uses(term: str, terms: set[str]) -> float:
-    """1 when a sentence uses the question's word, RELATED when only a word of the same family
+def _uses(term: str, terms: set[str], w: Weights) -> float:
+    """1 when a sentence uses the question's word, w.related_word when only a word of the same family
     the stemmer keeps apart ("leader" and "leadership", "child" and "children"), else 0."""
     if term in terms:
         return 1.0
     related = any(long.startswith(short) and (len(short) >= 5 or long[len(short):] in DERIVED_ENDINGS)
                   for t in terms for short, long in ((term, t), (t, term)) if len(short) < len(long))
-    return RELATED if related else 0.0
+    return w.related_word if related else 0.0
 
 
 def _gives_grade(text: str) -> bool:
@@ -394,12 +418,12 @@ def _gives_grade(text: str) -> bool:
     return 0 < len(named) <= 2
 
 
-def _clear_winner(scored: list[Choice]) -> bool:
+def _clear_winner(scored: list[Choice], w: Weights) -> bool:
     """A weaker match still answers when one paragraph stands well clear of every other: a
     question in everyday words ("a fallback arrangement") meeting the report's own ("back up plans")."""
     best = scored[0]
     runner_up = next((c.score for c in scored if c.candidate.hit.paragraph.key != best.candidate.hit.paragraph.key), 0.0)
-    return best.score >= CLEAR_FLOOR and best.dense >= CLEAR_DENSE and best.score - runner_up >= CLEAR_GAP
+    return best.score >= w.clear_floor and best.dense >= w.clear_dense and best.score - runner_up >= w.clear_gap
 
 
 def _tiers(intent: Intent, newest: int | None = None):

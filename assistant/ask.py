@@ -124,6 +124,37 @@ def cmd_ask(args) -> int:
         return cmd_batch(args, filters)
     if not args.question:
         raise AssistantError("Give a question, e.g. python -m assistant ask \"What did Ofsted say about care leavers?\"")
-    answer = open_assistant().ask(args.question, [], filters)
+    assistant = open_assistant()
+    if args.explain:
+        answer, trace = getattr(assistant, "assistant", assistant).explain(args.question, [], filters)
+        print(explain_text(trace), end="\n\n")
+    else:
+        answer = assistant.ask(args.question, [], filters)
     print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json else answer_text(answer))
     return 0
+
+
+SHOWN = 8  # paragraphs and sentences shown per stage
+
+
+def explain_text(trace: list) -> str:
+    """What each stage made of the question, as `ask --explain` prints it."""
+    lines = []
+    for stage, record in trace:
+        if stage == "analyse":
+            asks = {k: v for k, v in vars(record).items() if v and k != "retrieval_text"}
+            lines += ["analyse: the question asks", f"  searched as: {record.retrieval_text}",
+                      *(f"  {k}: {v}" for k, v in asks.items())]
+        elif stage == "scope":
+            lines.append(f"scope: {record.place or 'every document allowed'}{' (the home council)' if record.home else ''}")
+        elif stage == "retrieve":
+            lines.append(f"  retrieve: {len(record)} paragraphs; fused = dense and lexical weighted, plus who/when")
+            lines += [f"    {c.hit.score:.3f} (dense {c.hit.dense:.3f}, lexical {c.hit.lexical:.3f}) "
+                      f"{c.document.id} paragraph {c.hit.paragraph.label}" for c in record[:SHOWN]]
+        elif stage == "score":
+            lines.append(f"  score: {len(record)} sentences may answer; score = meaning, subject words, paragraph")
+            lines += [f"    {c.score:.3f} (dense {c.dense:.3f}, words {c.overlap:.2f}) {c.candidate.hit.paragraph.label}: "
+                      f"{c.text[:90]}" for c in record[:SHOWN]]
+        elif stage == "select":
+            lines.append(f"  select: {len(record)} sentences" if record else "  select: none answers (below the floor)")
+    return "\n".join(lines)

@@ -10,14 +10,11 @@ import numpy as np
 from assistant.query import GRADES, Intent, frame_words, not_searched
 from assistant.records import Document, Filters, Hit
 from assistant.voice import BULLET_RE
+from assistant.weights import Weights
+from assistant.weights import load as load_weights
 from ingest.index import tokenize
 
-CANDIDATES = 40  # from each of dense and lexical search
-DENSE_WEIGHT = 0.65  # of the fused score; the rest is BM25 scaled to the best lexical score
-LEXICAL_KEEP = 5  # the best lexical matches kept among the candidates whatever their fused score ...
-LEXICAL_STRONG = 0.5  # ... if they score at least this share of the best lexical score
-HEADING_CACHE = 10_000  # headings' vectors kept; the cache starts again beyond this
-INTENT_BOOST = 0.08  # for a paragraph of a document the question names (publisher, kind, year)
+HEADING_CACHE = 10_000  # headings' vectors kept; the cache starts again beyond this (a bound on memory, not a weight)
 
 
 @dataclass(frozen=True)
@@ -42,9 +39,10 @@ def intent_match(document: Document, intent: Intent) -> float:
 
 
 class Retriever:
-    def __init__(self, index, embedder):
+    def __init__(self, index, embedder, weights: Weights | None = None):
         self.index = index
         self.embedder = embedder
+        self.weights = weights or load_weights()
         self._heading_vectors: dict[str, np.ndarray] = {}
 
     def heading_vectors(self, headings: list[str]) -> np.ndarray:
@@ -58,6 +56,7 @@ class Retriever:
 
     def search(self, intent: Intent, k: int = 10, filters: Filters | None = None) -> list[Candidate]:
         """The k best paragraphs for the question, each with its sentences' similarities."""
+        w = self.weights
         documents = self.index.documents()
         allowed = {d.id: d for d in documents.values() if filters is None or filters.allows(d)}
         if not allowed:
@@ -73,13 +72,13 @@ class Retriever:
         named = {doc_id: d for doc_id, d in allowed.items() if intent_match(d, intent) > 0}
         for scope in (allowed, named) if named and len(named) < len(allowed) else (allowed,):
             versions = {entries[doc_id]["version"] for doc_id in scope}
-            for key, score in self.index.dense_search(query, CANDIDATES, versions=versions).items():
+            for key, score in self.index.dense_search(query, w.candidates, versions=versions).items():
                 dense[key] = max(score, dense.get(key, -1.0))
-            lexical.update(self.index.lexical_search(words, CANDIDATES, allowed=versions,
+            lexical.update(self.index.lexical_search(words, w.candidates, allowed=versions,
                                                      without=not_searched(intent)))
             # and on the subject's words alone: "Ofsted" and "Kirklees" in every paragraph can
             # outweigh the one word the question is about ("leadership")
-            subject.update(self.index.lexical_search(words, CANDIDATES, allowed=versions, without=frame_words(intent)))
+            subject.update(self.index.lexical_search(words, w.candidates, allowed=versions, without=frame_words(intent)))
         keys = list(dict.fromkeys([*dense, *lexical, *subject]))
         paragraphs = self.index.get_paragraphs(keys)
         vectors = self.index.sentence_vectors(list(paragraphs))
@@ -99,10 +98,10 @@ class Retriever:
             sentence_scores = vectors[key] @ query if key in vectors else np.array([dense.get(key, 0.0)])
             dense_score = max(float(sentence_scores.max()), dense.get(key, 0.0))
             lexical_score = max(lexical.get(key, 0.0) / top_lexical, subject.get(key, 0.0) / top_subject)
-            score = DENSE_WEIGHT * dense_score + (1 - DENSE_WEIGHT) * lexical_score
-            score += INTENT_BOOST * intent_match(document, intent)
+            score = w.dense_weight * dense_score + (1 - w.dense_weight) * lexical_score
+            score += w.intent_boost * intent_match(document, intent)
             if intent.latest and (document.year or 0) == newest:
-                score += INTENT_BOOST / 2
+                score += w.intent_boost / 2
             hit = Hit(paragraph=paragraph, score=score, dense=dense_score, lexical=lexical_score)
             heading_score = float(heading_scores[key]) if key in heading_scores else None
             candidates.append(Candidate(hit, sentence_scores, document, heading_score))
@@ -110,8 +109,8 @@ class Retriever:
         best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
         # the best few by words alone stay too: the model can miss a long sentence that uses the
         # question's rarest words ("the authority was rated inadequate in September 2016")
-        best_words = [c for c in sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:LEXICAL_KEEP]
-                      if c.hit.lexical >= LEXICAL_STRONG and c not in best_named]
+        best_words = [c for c in sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:w.lexical_keep]
+                      if c.hit.lexical >= w.lexical_strong and c not in best_named]
         return candidates[:k] + best_named + best_words
 
 

@@ -316,13 +316,17 @@ def test_since_in_a_question_over_time_is_when_not_what(assistant):
 
 
 def test_words_of_one_family_count_as_the_question_s_words():
-    from assistant.answer import RELATED, _uses
+    from assistant.answer import _uses
+    from assistant.weights import Weights
     from ingest.index import tokenize
 
+    w = Weights()
+    RELATED = w.related_word
+
     # the stemmer keeps "leadership" and "leaders", "child" and "children" apart
-    assert _uses(tokenize(["leadership"])[0][0], set(tokenize(["leaders"])[0])) == RELATED
-    assert _uses(tokenize(["child"])[0][0], set(tokenize(["children"])[0])) == RELATED
-    assert _uses(tokenize(["care"])[0][0], set(tokenize(["career"])[0])) == 0  # a short stem is not a family
-    assert _uses(tokenize(["plan"])[0][0], set(tokenize(["planet"])[0])) == 0
-    assert _uses(tokenize(["judgement"])[0][0], set(tokenize(["judged"])[0])) == RELATED  # ... unless a known ending
-    assert _uses(tokenize(["plans"])[0][0], set(tokenize(["planning plan"])[0])) == 1
+    assert _uses(tokenize(["leadership"])[0][0], set(tokenize(["leaders"])[0]), w) == RELATED
+    assert _uses(tokenize(["child"])[0][0], set(tokenize(["children"])[0]), w) == RELATED
+    assert _uses(tokenize(["care"])[0][0], set(tokenize(["career"])[0]), w) == 0  # a short stem is not a family
+    assert _uses(tokenize(["plan"])[0][0], set(tokenize(["planet"])[0]), w) == 0
+    assert _uses(tokenize(["judgement"])[0][0], set(tokenize(["judged"])[0]), w) == RELATED  # ... unless a known ending
+    assert _uses(tokenize(["plans"])[0][0], set(tokenize(["planning plan"])[0]), w) == 1
