@@ -2,8 +2,8 @@
 
 Councillors and residents ask "are youngsters leaving care taught to run a home?"; Ofsted writes
 "care leavers ... preparation for independence". The embedding model is too small to bridge such
-gaps on its own, so a question's everyday phrases are replaced by the reports' terms in what is
-searched and matched. The terms only widen the search: every answer is still quoted from a paragraph, and a
+gaps on its own, so a question's everyday phrases are followed by the reports' terms in what is
+searched and matched; the user's own words stay (a report may use them too). The terms only widen the search: every answer is still quoted from a paragraph, and a
 question the sources do not answer is still refused.
 """
 
@@ -44,7 +44,7 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"grandparents?|aunts?|uncles?|relatives|family and friends", "kinship connected carers special guardianship"),
     (r"special needs", "SEND disabled children"),
     (r"paperwork|case notes|written down|write-?ups?", "written records recording"),
-    (r"plan b|fallback|fall-back", "contingency back up plans"),
+    (r"plan b|fallback|fall-back", "contingency plans"),
     (r"staff (?:turnover|leaving|shortages?)|agency staff|temporary staff|hiring", "recruitment retention agency workforce"),
     (r"first contact|reporting (?:a )?concerns?", "front door referrals contacts"),
     (r"family meetings?", "family group conferences"),
@@ -58,7 +58,7 @@ _COMPILED = [(re.compile(rf"\b(?:{pattern})\b", re.I), terms) for pattern, terms
 
 
 def in_report_words(question: str) -> str:
-    """The question with each everyday phrase replaced by the reports' terms for it."""
+    """The question with the reports' terms added after each everyday phrase ("hotels (bed and breakfast)")."""
     for pattern, terms in _COMPILED:
-        question = pattern.sub(terms, question)
+        question = pattern.sub(lambda match, terms=terms: f"{match.group(0)} ({terms})", question)
     return question

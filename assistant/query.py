@@ -119,13 +119,13 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             publishers.append(name)
     who_text = SET_ASIDE_RE.sub(" ", lowered)
     kinds = []
-    if re.search(r"\b(ofsted|inspectors?)\b", who_text) and not re.search(r"council'?s? (own|response|summary)", who_text):
+    if re.search(r"\b(ofsted|inspectors?|inspectorate|watchdog|hmi)\b", who_text) and not re.search(r"council'?s? (own|response|summary)", who_text):
         kinds.append("inspection report")
     if re.search(r"\b(press|newspaper|news|reporter|journalist|media|reported)\b", who_text):
         kinds.append("press")
     if re.search(
-        r"\b(council'?s?|town hall)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
-        r"|\b(has|have) (the )?council\b|\bcouncil (has|have|says|said|reports?)\b", who_text):
+        r"\b(council'?s?|town hall|local authority'?s?)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
+        r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
 
     since_match = re.search(r"\bsince (?:the )?(?:(20\d\d)|(?:last |latest |most recent )?inspection)", lowered)

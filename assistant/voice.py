@@ -8,13 +8,21 @@ import re
 from assistant.query import Intent
 from assistant.records import Document, Paragraph
 
+# Who speaks, in the words any newspaper or council page uses: the inspectorate ("Ofsted", "the
+# watchdog", "HMI", "inspectors", "the report") or the council ("Councillor X", "a council
+# spokesperson", "the local authority"); and the verbs that report speech or findings.
+REPORTING = (r"(?:also |had |has |have )?(?:said|says|say|stated|states|found|finds|noted|notes|saw|highlight\w*|conclud\w*|"
+             r"confirm\w*|outlin\w*|criticis\w*|praised|recognised|commented|described|warned|judged|rated|reported|"
+             r"identified|added|told|explained)")
+INSPECTORATE = (r"ofsted|ofsted.s|the watchdog|the inspectorate|hmi|his majesty.s inspectors?|inspectors|the inspectors|"
+                r"(?:the|ofsted.s|inspection|latest|new) report")
+COUNCIL = (r"councillor|cllr|director|cabinet member|leader of|chief executive|spokes(?:person|man|woman)|"
+           r"the (?:local )?authority|the council|council bosses|the town hall")
 OFSTED_VOICE_RE = re.compile(
-    r"\b(the|ofsted|ofsted.s|inspection|latest|new) report (also )?(said|says|stated|states|found|finds|highlight\w*|conclud\w*|"
-    r"confirm\w*|outlin\w*|criticis\w*|rated)\b|\binspectors (also )?(found|noted|saw|said|say)\b|"
-    r"\bofsted (said|says|found|finds|highlighted|outlined|commented|recognised|confirmed|rated|judged)\b|"
-    r"said the report|according to (ofsted|the report|inspectors)", re.I)
+    rf"\b({INSPECTORATE})\b\W+{REPORTING}\b|\b{REPORTING}\s+(?:by\s+)?({INSPECTORATE})\b|"
+    rf"\baccording to (?:the )?({INSPECTORATE})\b", re.I)
 COUNCIL_VOICE_RE = re.compile(
-    r"\b(councillor|cllr|director|cabinet member|leader of|chief executive)\b.*\bsaid\b|\b(she|he) (said|added)\b|"
+    rf"\b({COUNCIL})\b.*\b(said|says|added|stated|told|explained|responded|replied)\b|\b(she|he) (said|added)\b|"
     r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
 # "Councillor X, Leader of the Council, said: "..." - the words before a quotation that name its speaker
 ATTRIBUTION_RE = re.compile(r"[^.!?\u201c\u201d\"]*\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)

@@ -54,3 +54,20 @@ def test_a_list_item_is_introduced_by_the_words_before_the_list():
     assert list_lead_in(strengths, 3) == "Ofsted outlined strengths. These included:"
     assert list_lead_in(strengths, 0) == ""  # the lead-in itself is not an item
     assert list_lead_in(STORY[0], 0) == ""  # no list
+
+
+def test_whose_words_are_read_from_any_newspapers_or_councils_wording():
+    from assistant.query import analyse
+    from assistant.records import Document
+    from assistant.voice import voice_match
+
+    story = Document("news.txt", "Services still failing", "Anytown Gazette", "press", "2023", place="Anytown")
+    asks_ofsted = analyse("What did the watchdog find?", [], [story])
+    asks_council = analyse("What did the local authority say in reply?", [], [story])
+    for sentence in ("The watchdog said help for families was too slow.", "HMI found plans were weak.",
+                     "Leaders were too slow to act, according to the inspectorate."):
+        assert voice_match(sentence, story, asks_ofsted) == 1, sentence
+        assert voice_match(sentence, story, asks_council) == -1, sentence
+    for sentence in ("A council spokesperson said: the report is fair.", "The local authority said it would act quickly."):
+        assert voice_match(sentence, story, asks_council) == 1, sentence
+        assert voice_match(sentence, story, asks_ofsted) == -1, sentence
