@@ -333,6 +333,44 @@ def _chat(turns: list[dict]) -> list[dict]:
         {"role": "user", "content": present.md_text(turn["question"])}, {"role": "assistant", "content": turn["shown"]})]
 
 
+SAVED_KEY = "inspection-assistant-work"
+SAVED_PEOPLE = 10  # logins whose work one browser keeps (the most recent)
+
+
+def _person(request: gr.Request | None) -> str:
+    return getattr(request, "username", None) or ""
+
+
+def saved_work(saved_value, request: gr.Request | None) -> dict:
+    """This person's part of what the browser keeps: one login never sees another's work."""
+    people = saved_value.get("people") if isinstance(saved_value, dict) else None
+    mine = people.get(_person(request)) if isinstance(people, dict) else None
+    return mine if isinstance(mine, dict) else {}
+
+
+def forget_work(saved_value, request: gr.Request | None) -> dict:
+    people = dict(saved_value.get("people") or {}) if isinstance(saved_value, dict) else {}
+    people.pop(_person(request), None)
+    return {"v": 1, "people": people}
+
+
+def keep(turns: list[dict], items: list, title: str, saved_value, request: gr.Request) -> tuple[dict, str]:
+    """What the browser keeps for this person (the conversation and the note, as plain records), and the notice
+    saying so."""
+    from assistant import note
+
+    people = dict(saved_value.get("people") or {}) if isinstance(saved_value, dict) else {}
+    people.pop(_person(request), None)
+    people[_person(request)] = {
+        "turns": [{"question": t["question"], "answer": note.answer_record(t["answer"]) if t["answer"] else None,
+                   "note": t.get("note", "")}
+                  for t in turns[-MAX_TURNS:]],
+        "note": {"title": title or "Briefing note", "items": [note.item_record(i) for i in items[:note.MAX_SAVED_ITEMS]]},
+        "saved_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+    return ({"v": 1, "people": dict(list(people.items())[-SAVED_PEOPLE:])},
+            present.saved_notice(_person(request), len(turns), len(items)))
+
+
 def question_refused(message: str, turns: list[dict]) -> str:
     """Why a question is not answered ("" when it is): empty, too long, or a conversation that has run its length."""
     if not message:
@@ -366,6 +404,8 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
         turns = gr.State([])  # [{"question", "answer": Answer | None, "shown", "note"}] in the order of the chat
         selected = gr.State(None)  # the turn whose sources are listed
         items = gr.State([])  # the briefing note's NoteItems
+        # the same, kept in the browser (per login where there is one) so that a reload or a restart loses nothing
+        saved = gr.BrowserState(None, storage_key=SAVED_KEY, secret=views.saved_secret())
 
         with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, none behind a menu
             with gr.Tab("Ask", id="ask"):
@@ -453,6 +493,10 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
                     upload_button = gr.Button("Add report", variant="primary", elem_id="upload")
                     upload_status = gr.HTML(elem_id="upload-status")
 
+        with gr.Row(elem_id="saved-row"):
+            saved_status = gr.HTML(present.saved_notice(None, 0, 0), elem_id="saved-status")
+            forget_button = gr.Button("Clear my saved conversation and note", size="sm", scale=0, elem_id="forget")
+
         # -- asking ------------------------------------------------------------------------------
 
         def ask(message, turns_value, documents, publishers, years, places=None):
@@ -493,10 +537,11 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
 
         ask_outputs = [chat, turns, question, sources, selected, chat_status, source_panel]
         ask_inputs = [question, turns, only_documents, only_publishers, only_years, only_places]
+        persist_inputs, kept_outputs = [turns, items, note_title, saved], [saved, saved_status]
         ask_button.click(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
-                         api_name="ask")
+                         api_name="ask").then(keep, persist_inputs, kept_outputs, api_visibility="private")
         question.submit(ask, ask_inputs, ask_outputs, concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
-                        api_visibility="private")
+                        api_visibility="private").then(keep, persist_inputs, kept_outputs, api_visibility="private")
 
         def citation(turns_value, turn, marker):
             if turn is None or not 0 <= turn < len(turns_value) or turns_value[turn]["answer"] is None:
@@ -538,8 +583,8 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
             return [], [], gr.Radio(choices=[], value=None), None, present.status(""), present.panel_hint()
 
         clear_outputs = [chat, turns, sources, selected, chat_status, source_panel]
-        clear_button.click(clear, None, clear_outputs)
-        chat.clear(clear, None, clear_outputs)
+        clear_button.click(clear, None, clear_outputs).then(keep, persist_inputs, kept_outputs, api_visibility="private")
+        chat.clear(clear, None, clear_outputs).then(keep, persist_inputs, kept_outputs, api_visibility="private")
 
         # -- the briefing note -------------------------------------------------------------------
 
@@ -566,7 +611,8 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
             return (items_value, *note_views(items_value, title),
                     present.status(f"Added to the note ({len(items_value)} item(s)): see the Briefing note tab."))
 
-        add_button.click(add_to_note, [turns, selected, items, note_title], [items, note_item, wording, preview, chat_status])
+        add_button.click(add_to_note, [turns, selected, items, note_title], [items, note_item, wording, preview, chat_status]
+                         ).then(keep, persist_inputs, kept_outputs, api_visibility="private")
 
         def choose_item(items_value, chosen):
             return items_value[chosen].text if chosen is not None and chosen < len(items_value) else ""
@@ -583,7 +629,8 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
             items_value[chosen] = replace(items_value[chosen], text=text)
             return (items_value, *note_views(items_value, title, chosen), present.status("Saved."))
 
-        save_button.click(save_wording, [items, note_item, wording, note_title], [items, note_item, wording, preview, note_status])
+        save_button.click(save_wording, [items, note_item, wording, note_title], [items, note_item, wording, preview, note_status]
+                          ).then(keep, persist_inputs, kept_outputs, api_visibility="private")
 
         @shielded(5, status_at=4)
         def remove_item(items_value, chosen, title):
@@ -592,8 +639,53 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
             items_value = [item for i, item in enumerate(items_value) if i != chosen]
             return (items_value, *note_views(items_value, title), present.status("Removed."))
 
-        remove_button.click(remove_item, [items, note_item, note_title], [items, note_item, wording, preview, note_status])
-        note_title.change(lambda items_value, title: note_views(items_value, title)[2], [items, note_title], [preview])
+        remove_button.click(remove_item, [items, note_item, note_title], [items, note_item, wording, preview, note_status]
+                            ).then(keep, persist_inputs, kept_outputs, api_visibility="private")
+        note_title.input(lambda items_value, title: note_views(items_value, title)[2], [items, note_title], [preview]
+                         ).then(keep, persist_inputs, kept_outputs, api_visibility="private")
+
+        # -- keeping a person's work across reloads and restarts --------------------------------------------
+
+        def lookup(doc_id, order, label):
+            document = assistant.index.document(doc_id)
+            if document is None:
+                return None
+            found = next((p for p in views.paragraphs(doc_id) if p.order == order and p.label == label), None)
+            return (document, found) if found else None
+
+        def restore(saved_value, request: gr.Request):
+            from assistant import note
+
+            mine = saved_work(saved_value, request)
+            turns_value = []
+            for record in (mine.get("turns") if isinstance(mine.get("turns"), list) else [])[:MAX_TURNS]:
+                if not isinstance(record, dict):
+                    continue
+                answer = note.answer_from(record.get("answer"), lookup)
+                filter_note = note._text(record.get("note"), 500)
+                shown = (present.answer_markdown(answer, len(turns_value), filter_note) if answer
+                         else present.md_text("Sorry: this question was not answered."))
+                turns_value.append({"question": note._text(record.get("question"), MAX_QUESTION_CHARS),
+                                    "answer": answer, "shown": shown, "note": filter_note})
+            kept = mine.get("note") if isinstance(mine.get("note"), dict) else {}
+            records = kept.get("items") if isinstance(kept.get("items"), list) else []
+            items_value = [i for i in (note.item_from(r, lookup) for r in records[:note.MAX_SAVED_ITEMS]) if i]
+            title = note._text(kept.get("title"), 300) or "Briefing note"
+            last = len(turns_value) - 1 if turns_value else None
+            return (turns_value, _chat(turns_value), items_value, *note_views(items_value, title), title,
+                    gr.Radio(choices=present.source_choices(turns_value[-1]["answer"]) if turns_value else [], value=None),
+                    last, present.saved_notice(getattr(request, "username", None), len(turns_value), len(items_value)))
+
+        ui.load(restore, [saved], [turns, chat, items, note_item, wording, preview, note_title, sources, selected,
+                                   saved_status], api_visibility="private")
+
+        def forget(saved_value, request: gr.Request):
+            return (forget_work(saved_value, request), [], [], [], *note_views([], "Briefing note"), "Briefing note",
+                    gr.Radio(choices=[], value=None), None, present.panel_hint(),
+                    present.status("Cleared: this browser no longer keeps your conversation or note."))
+
+        forget_button.click(forget, [saved], [saved, turns, chat, items, note_item, wording, preview, note_title, sources,
+                                              selected, source_panel, saved_status], api_visibility="private")
 
         def export(kind):
             @shielded(2, status_at=1)

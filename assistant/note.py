@@ -99,3 +99,58 @@ def to_docx(items: list[NoteItem], path: Path, title: str) -> Path:
     path = Path(path)
     document.save(str(path))
     return path
+
+
+# -- a person's work kept in their browser ---------------------------------------------------------------
+# The web app keeps each person's conversation and note in their browser (gr.BrowserState) so that a reload or a
+# restart loses nothing. What comes back from a browser is never trusted: only these plain fields are read, each
+# checked and bounded, and citations are looked up again in the index (a document since removed drops out).
+
+MAX_SAVED_TEXT = 20_000  # characters of any one saved text (an answer's, an item's wording)
+MAX_SAVED_ITEMS = 200  # items in a note, turns in a conversation
+MAX_SAVED_CITATIONS = 50
+
+
+def _text(value, limit: int = MAX_SAVED_TEXT) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def citation_record(citation: Citation) -> dict:
+    return {"marker": citation.marker, "doc": citation.document.id, "order": citation.paragraph.order,
+            "label": citation.paragraph.label, "quote": citation.quote}
+
+
+def answer_record(answer: Answer) -> dict:
+    return {"question": answer.question, "text": answer.text, "answered": answer.answered, "mode": answer.mode,
+            "citations": [citation_record(c) for c in answer.citations]}
+
+
+def item_record(item: NoteItem) -> dict:
+    return {"question": item.question, "text": item.text, "citations": [citation_record(c) for c in item.citations]}
+
+
+def citations_from(records, lookup) -> tuple[Citation, ...]:
+    """Citations rebuilt from saved records; `lookup(doc_id, order, label)` gives (Document, Paragraph) or None."""
+    found = []
+    for record in (records if isinstance(records, list) else [])[:MAX_SAVED_CITATIONS]:
+        if not isinstance(record, dict) or not isinstance(record.get("marker"), int) or not isinstance(record.get("order"), int):
+            continue
+        hit = lookup(_text(record.get("doc"), 1000), record["order"], _text(record.get("label"), 200))
+        if hit is not None:
+            found.append(Citation(record["marker"], hit[0], hit[1], _text(record.get("quote"))))
+    return tuple(found)
+
+
+def answer_from(record, lookup) -> Answer | None:
+    if not isinstance(record, dict) or not _text(record.get("text")):
+        return None
+    return Answer(question=_text(record.get("question"), 2000), text=_text(record.get("text")),
+                  answered=record.get("answered") is True, citations=citations_from(record.get("citations"), lookup),
+                  mode=_text(record.get("mode"), 20) or "extractive")
+
+
+def item_from(record, lookup) -> NoteItem | None:
+    if not isinstance(record, dict):
+        return None
+    return NoteItem(question=_text(record.get("question"), 2000), text=_text(record.get("text")),
+                    citations=citations_from(record.get("citations"), lookup))

@@ -270,6 +270,19 @@ def panel_hint() -> str:
     return f'<p class="source-meta">{esc(PANEL_HINT)}</p>'
 
 
+def saved_notice(user: str | None, turns: int, items: int) -> str:
+    """What the browser keeps for this person, and that it can be cleared."""
+    who = f" for {user}" if user else ""
+    kept = []
+    if turns:
+        kept.append(f"{turns} question{'s' if turns != 1 else ''} and answers")
+    if items:
+        kept.append(f"{items} note item{'s' if items != 1 else ''}")
+    now = f" It holds {' and '.join(kept)}." if kept else ""
+    return (f'<p class="source-meta">Your conversation and briefing note are kept in this browser{esc(who)}, so a '
+            f"reload or a restart of the app loses nothing, until you clear them.{esc(now)}</p>")
+
+
 # -- the library, for a first visit ------------------------------------------------------------------------
 
 EXAMPLES = ("What did Ofsted say about care leaver accommodation?",

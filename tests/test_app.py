@@ -239,6 +239,51 @@ def test_a_question_with_markup_is_shown_as_text(page, app_url):
     assert page.evaluate("window.__pwned") is None
 
 
+# -- keeping a person's work ------------------------------------------------------------------------
+
+
+def test_the_conversation_and_the_note_survive_a_reload_and_a_restart_until_cleared(page, assistant):
+    """Issue point 3: kept in the browser (gr.BrowserState, under a key kept in the data directory)."""
+    import app
+
+    port = free_port()
+    ui = app.build_ui(assistant, uploads=False)
+    url = app.launch(ui, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    try:
+        open_app(page, url)
+        ask(page, QUESTION)
+        page.locator("#add-to-note").click()
+        expect(page.locator("#saved-status")).to_contain_text("1 note item", timeout=TIMEOUT)
+        page.reload()
+        page.locator("#question textarea").wait_for()
+        answer = page.locator("#chat [data-testid='bot']").first
+        expect(answer).to_contain_text("bed and breakfast", timeout=TIMEOUT)
+        expect(page.locator("#saved-status")).to_contain_text("1 question")
+        answer.locator("a[href='#cite-0-1']").first.click()  # its citations open as before
+        page.locator("#source-panel .para.target").wait_for()
+    finally:
+        ui.close()
+    ui = app.build_ui(assistant, uploads=False)  # the app restarted, on the same address
+    app.launch(ui, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    try:
+        page.reload()
+        page.locator("#question textarea").wait_for()
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(1, timeout=TIMEOUT)
+        tab(page, "Briefing note")
+        expect(page.locator("#note-preview textarea")).to_have_value(re.compile("bed and breakfast"), timeout=TIMEOUT)
+
+        page.locator("#forget").click()
+        expect(page.locator("#saved-status")).to_contain_text("Cleared")
+        page.reload()
+        page.locator("#question textarea").wait_for()
+        page.wait_for_timeout(1000)
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(0)
+        tab(page, "Briefing note")
+        expect(page.locator("#note-preview textarea")).to_have_value("")
+    finally:
+        ui.close()
+
+
 # -- reading ------------------------------------------------------------------------------------------
 
 
