@@ -689,7 +689,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
 
         def export(kind):
             @shielded(2, status_at=1)
-            def run(items_value, title):
+            def run(items_value, title, request: gr.Request):
                 from assistant import note
 
                 if not items_value:
@@ -698,7 +698,7 @@ def build_ui(assistant: Assistant, *, uploads: bool | None = None, uploaders: se
                 if kind == "md":
                     path.write_text(note.to_markdown(items_value, title or "Briefing note"), encoding="utf-8")
                 else:
-                    note.to_docx(items_value, path, title or "Briefing note")
+                    note.to_docx(items_value, path, title or "Briefing note", author=_person(request))
                 return str(path), present.status(f"Exported {path.name}.")
 
             return run

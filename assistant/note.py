@@ -1,5 +1,7 @@
 """A briefing note: answers added one by one, their wording edited, exported as Markdown or DOCX
-with a reference list a reader can check (document, publisher, date, paragraph, quoted words)."""
+with a reference list a reader can check and paste (publisher, title, date as a person writes it,
+paragraph, the document's address where known, quoted words): only the references the text cites,
+numbered from 1."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.present import uploaded
+from assistant.present import ASSIGNED, human_date, uploaded
 from assistant.records import Answer, Citation
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -27,11 +29,14 @@ class Reference:
     quotes: tuple[str, ...]
 
     def describe(self) -> str:
+        """As a person cites it: "Ofsted, Inspection of Kirklees local authority children's services, July 2024,
+        paragraph 55, https://..." (its address where known; never the file's path on the server)."""
         c = self.citation
-        assigned = " (number assigned in reading order)" if c.paragraph.assigned else ""
-        upload = f", {uploaded(c.document)}" if c.document.added_by else ""
-        return (f"{c.document.publisher}, \u201c{c.document.title}\u201d, {c.document.date or 'undated'}, "
-                f"paragraph {c.paragraph.label}{assigned} ({c.document.id}{upload})")
+        d = c.document
+        assigned = f" ({ASSIGNED})" if c.paragraph.assigned else ""
+        upload = f", {uploaded(d)}" if d.added_by else ""
+        address = f", {d.url}" if d.url else ""
+        return f"{d.publisher}, {d.title}, {human_date(d.date)}, paragraph {c.paragraph.label}{assigned}{address}{upload}"
 
 
 def from_answer(answer: Answer) -> NoteItem:
@@ -41,8 +46,9 @@ def from_answer(answer: Answer) -> NoteItem:
 def number_references(items: list[NoteItem]) -> tuple[list[str], list[Reference]]:
     """Each item's text with its markers renumbered note-wide, and the note's reference list.
 
-    The same paragraph cited by two items is one reference; a marker the writer added that no
-    citation backs is left as written, so the reader sees it cannot be checked.
+    Only paragraphs the text still cites are listed (a marker deleted while editing takes its reference with it),
+    numbered from 1 in the order the text first cites them. The same paragraph cited by two items is one reference;
+    a marker the writer added that no citation backs is left as written, so the reader sees it cannot be checked.
     """
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
@@ -50,16 +56,17 @@ def number_references(items: list[NoteItem]) -> tuple[list[str], list[Reference]
     texts = []
     for item in items:
         by_marker = {c.marker: c for c in item.citations}
-        for c in item.citations:
-            key = c.paragraph.key
-            numbers.setdefault(key, len(numbers) + 1)
-            first.setdefault(key, c)
-            if c.quote and c.quote not in quotes.setdefault(key, []):
-                quotes[key].append(c.quote)
 
         def renumber(match: re.Match, by_marker=by_marker) -> str:
             cited = by_marker.get(int(match.group(1)))
-            return f"[{numbers[cited.paragraph.key]}]" if cited else match.group(0)
+            if cited is None:
+                return match.group(0)
+            key = cited.paragraph.key
+            numbers.setdefault(key, len(numbers) + 1)
+            first.setdefault(key, cited)
+            if cited.quote and cited.quote not in quotes.setdefault(key, []):
+                quotes[key].append(cited.quote)
+            return f"[{numbers[key]}]"
 
         texts.append(MARKER_RE.sub(renumber, item.text))
     references = [Reference(n, first[key], tuple(quotes.get(key, ()))) for key, n in numbers.items()]
@@ -80,14 +87,20 @@ def to_markdown(items: list[NoteItem], title: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def to_docx(items: list[NoteItem], path: Path, title: str) -> Path:
+def to_docx(items: list[NoteItem], path: Path, title: str, author: str = "") -> Path:
+    """The note as a Word document in Word's own styles: Title, then Heading 1 for each question and for the
+    references (no level skipped), Quote for quoted words; its author is the writer (their login name), never the
+    library that wrote the file."""
     import docx
 
     texts, references = number_references(items)
     document = docx.Document()
+    properties = document.core_properties
+    properties.author, properties.last_modified_by, properties.title = author, author, title
+    properties.comments = "Written with the inspection report assistant"
     document.add_heading(title, level=0)
     for item, text in zip(items, texts):
-        document.add_heading(item.question, level=2)
+        document.add_heading(item.question, level=1)
         for block in text.split("\n\n"):
             document.add_paragraph(block)
     if references:

@@ -338,7 +338,8 @@ def test_build_a_note_and_export_it(page, app_url, tmp_path):
     page.wait_for_function("(document.querySelector('#note-item input') || {}).value?.startsWith('1.')")
     wording = page.locator("#note-wording textarea")
     assert wording.input_value()
-    edited = "Edited by a councillor: " + wording.input_value()
+    # the writer deletes every marker but [2]: the note lists that one source only, as [1]
+    edited = "Edited by a councillor: " + re.sub(r"\[(?!2\])\d+\]", "", wording.input_value())
     wording.fill(edited)
     page.locator("#save-wording").click()
     # while the save runs the status shows Gradio's timer ("0.0s"); the message comes after it
@@ -354,6 +355,11 @@ def test_build_a_note_and_export_it(page, app_url, tmp_path):
     assert "Edited by a councillor" in markdown
     assert "Ofsted" in markdown and OFSTED_2024 in markdown and "2024" in markdown
     assert re.search(r"paragraph \d+|para\.? \d+", markdown, re.I)
+    # ready to paste (issue point 4): one reference, numbered 1, cited as a person would, no server path or ISO date
+    references = markdown.split("## References", 1)[1]
+    assert [line[:3] for line in references.splitlines() if line[:1].isdigit()] == ["1. "]
+    assert "July 2024" in references and "corpus/" not in markdown and "2024-07" not in references
+    assert "[1]" in markdown.split("## References")[0] and "[2]" not in markdown.split("## References")[0]
 
     page.locator("#export-docx").click()
     docx_link = page.locator("#note-file a[download$='.docx']").first
@@ -365,6 +371,7 @@ def test_build_a_note_and_export_it(page, app_url, tmp_path):
     text = "\n".join(p.text for p in docx.Document(str(saved)).paragraphs)
     text += "\n".join(cell.text for table in docx.Document(str(saved)).tables for row in table.rows for cell in row.cells)
     assert "Edited by a councillor" in text and OFSTED_2024 in text
+    assert docx.Document(str(saved)).core_properties.author != "python-docx"
 
 
 # -- checking citations ------------------------------------------------------------------------------------
