@@ -406,6 +406,8 @@ def row_problems(row: dict, library: Library) -> list[str]:
         elif all(len(p["text"]) > MAX_CITATION_CHARS for p in hits):
             problems.append(f"{source} {hits[0]['paragraph']}: paragraph of {len(hits[0]['text'])} characters, "
                             f"longer than the scorer matches ({MAX_CITATION_CHARS})")
+        elif para is not None and hits[0].get("assigned"):
+            problems.append(f"{source} {para}: the project assigned this label (the document prints none): give para null")
         elif para is None and not any(p.get("assigned") for p in hits):
             problems.append(f"{source}: para null but the phrase stands in printed paragraph "
                             f"{hits[0]['paragraph']!r}: give the label")
