@@ -35,6 +35,26 @@ REFERENCE_LINE_RE = re.compile(r"^\s*\[?(\d+)[\].)]\s+(.+)$")
 # similar meaning is not the same claim when one says "not": embeddings barely see negation
 NEGATION_RE = re.compile(r"\b(not|never|no|none|nor|cannot|without)\b|n[\u2019']t\b", re.I)
 
+# Nor is it the same claim when it says "most" where the paragraph says "a small number", "12" where it says "10",
+# "inadequate" where it says "good", or "2019" where it says "2024": embeddings barely see these either. Each
+# quantity word is read as the share it claims; the longest phrase is read first.
+QUANTITIES = (
+    ("a few", r"an? (?:small|tiny|limited|very small)(?: but (?:significant|important|notable))? "
+              r"(?:number|minority|proportion|group)|a minority|a handful|a few|few|small numbers?"),
+    ("most", r"the (?:vast |large )?majority|most|nearly all|almost all|the bulk"),
+    ("all", r"all|every|each and every|without exception"),
+    ("many", r"many|a (?:large|high|significant|considerable) (?:number|proportion)|lots of|numerous|widespread"),
+    ("some", r"some|several|a number of"),
+    ("none", r"none|no one|nobody|not any"),
+)
+QUANTITY_RE = re.compile(r"\b(?:" + "|".join(f"(?P<q{i}>{pattern})" for i, (_, pattern) in enumerate(QUANTITIES)) + r")\b", re.I)
+GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement(?: to be good)?|inadequate)\b", re.I)
+YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split())}
+NUMBER_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|per ?cent)?|\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+
 
 @dataclass(frozen=True)
 class CitationCheck:
@@ -45,6 +65,7 @@ class CitationCheck:
     supports: bool
     support: float  # best similarity of the sentence to a sentence of the paragraph, 0..1
     reason: str
+    better: Paragraph | None = None  # when this paragraph does not support the sentence: one that does, if any
 
 
 @dataclass(frozen=True)
@@ -152,9 +173,84 @@ def _matches(document: Document, who: str | None, year: int | None) -> bool:
         bool(words & {"press", "news", "newspaper"}) and document.kind == "press")
 
 
+def _quantities(text: str) -> dict[str, str]:
+    """{share: words} for each quantity the text claims: "a small but significant number" -> {"a few": ...}."""
+    found = {}
+    for match in QUANTITY_RE.finditer(text):
+        share = next(QUANTITIES[i][0] for i in range(len(QUANTITIES)) if match.group(f"q{i}"))
+        found.setdefault(share, match.group(0))
+    return found
+
+
+def _numbers(text: str) -> set[str]:
+    text = YEAR_RE.sub(" ", text)
+    return {m.group(1) or NUMBER_WORDS[m.group(2).lower()] for m in NUMBER_RE.finditer(text)}
+
+
+def _grades(text: str) -> set[str]:
+    return {re.sub(r"^requires? improvement.*", "requires improvement to be good", g.lower())
+            for g in GRADE_RE.findall(text)}
+
+
+def facts_differ(claim: str, paragraph: str, document_year: int | None = None, closest: str = "") -> str:
+    """How the claim's quantities, numbers, grades or years differ from the paragraph's ("" when they do not);
+    quantities are read from `closest`, the paragraph's sentence nearest the claim, when it has any."""
+    said, claimed = _quantities(closest) or _quantities(paragraph), _quantities(claim)
+    for share, words in claimed.items():
+        if share in said:
+            continue
+        if said:
+            return f"the sentence says \u201c{words}\u201d where the paragraph says \u201c{next(iter(said.values()))}\u201d"
+        if share in {"all", "most", "many", "none"}:
+            return f"the sentence says \u201c{words}\u201d; the paragraph does not say how many"
+    numbers = _numbers(claim) - _numbers(paragraph)
+    if numbers:
+        given = sorted(_numbers(paragraph))
+        where = f"; the paragraph gives {', '.join(given)}" if given else "; the paragraph gives no such number"
+        return f"the sentence says {', '.join(sorted(numbers))}{where}"
+    grades, graded = _grades(claim), _grades(paragraph)
+    if grades - graded and (graded or grades & {"outstanding", "inadequate", "requires improvement to be good"}):
+        where = f" where the paragraph says \u201c{', '.join(sorted(graded))}\u201d" if graded else "; the paragraph gives no such grade"
+        return f"the sentence says \u201c{', '.join(sorted(grades - graded))}\u201d{where}"
+    years = set(YEAR_RE.findall(claim)) - set(YEAR_RE.findall(paragraph)) - {str(document_year)}
+    if years:
+        given = sorted(set(YEAR_RE.findall(paragraph)) | ({str(document_year)} if document_year else set()))
+        return f"the sentence says {', '.join(sorted(years))}; the paragraph is about {', '.join(given) or 'another time'}"
+    return ""
+
+
+def supporting_paragraph(claim: str, documents: list[Document], index, embedder, exclude=None,
+                         candidates: int = 3) -> tuple[Document, Paragraph] | None:
+    """A paragraph of these documents that does support the claim (for a citation to the wrong paragraph)."""
+    if not claim or not documents:
+        return None
+    claim_vector = embedder.embed_queries([claim])[0]
+    scored = []
+    for document in documents:
+        paragraphs = index.paragraphs(document.id)
+        records = {index.record_id(p): p for p in paragraphs}
+        for record, vectors in index.sentence_vectors([r for r in records if r]).items():
+            if len(vectors) and records[record].key != getattr(exclude, "key", None):
+                scored.append((float(np.max(np.asarray(vectors) @ claim_vector)), document, records[record]))
+    for _, document, paragraph in sorted(scored, key=lambda x: -x[0])[:candidates]:
+        _, supports, closest = judge(claim, paragraph, index, embedder)
+        if supports and not facts_differ(claim, paragraph.text, document.year, closest):
+            return document, paragraph
+    return None
+
+
 def _check(written, who, year, label, claim, documents, index, embedder, default_document) -> CitationCheck:
     def verdict(document=None, paragraph=None, exists=False, supports=False, support=0.0, reason=""):
-        return CitationCheck(written, document, paragraph, exists, supports, support, reason)
+        better = None
+        if not supports and claim:
+            # a true sentence cited to the wrong paragraph is told which one does support it
+            found = supporting_paragraph(claim, [document] if document else scope, index, embedder, exclude=paragraph)
+            if found:
+                better = found[1]
+                reason += f" Paragraph {found[1].label} of {found[0].describe()} does support it."
+        return CitationCheck(written, document, paragraph, exists, supports, support, reason.strip(), better)
+
+    scope: list[Document] = []
 
     if label is None and who is None:
         return verdict(reason=f"{written} has no entry in the reference list.")
@@ -179,6 +275,9 @@ def _check(written, who, year, label, claim, documents, index, embedder, default
     reason = "Supported: the paragraph says this." if supports else "Not supported: the paragraph does not say this."
     if not supports and support >= CLOSE_MEANING and bool(NEGATION_RE.search(claim)) != bool(NEGATION_RE.search(closest)):
         reason = f"Not supported: the paragraph's closest sentence says otherwise: \u201c{closest}\u201d"
+    differs = facts_differ(claim, paragraph.text, document.year, closest) if support >= CLOSE_MEANING else ""
+    if differs:
+        supports, reason = False, f"Not supported: {differs}."
     return verdict(document, paragraph, True, supports, round(support, 3), reason)
 
 

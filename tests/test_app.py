@@ -382,7 +382,8 @@ def test_the_checker_flags_missing_and_unsupported_citations(page, app_url, corp
     paragraph_55 = next(p for p in corpus_index.paragraphs(doc) if p.label == "55")
     passage = (f"{paragraph_55.sentence_texts()[0]} (Ofsted 2024, para 55). "
                "Ofsted found that the council's parks are beautifully kept (para 56). "
-               "Inspectors praised the new swimming pool (paragraph 999).")
+               "Inspectors praised the new swimming pool (paragraph 999). "
+               "Most care leavers are living in bed and breakfast accommodation (para 55).")
     open_app(page, app_url)
     tab(page, "Check citations")
     page.locator("#check-passage textarea").fill(passage)
@@ -390,7 +391,7 @@ def test_the_checker_flags_missing_and_unsupported_citations(page, app_url, corp
     page.get_by_role("option", name=re.compile(re.escape(OFSTED_2024))).click()
     page.locator("#check").click()
     results = page.locator("#check-results")
-    results.locator(".check-sentence").nth(2).wait_for()
+    results.locator(".check-sentence").nth(3).wait_for()
     rows = results.locator(".check-row")
     verdicts = [(rows.nth(i).get_attribute("data-exists"), rows.nth(i).get_attribute("data-supports"))
                 for i in range(rows.count())]
@@ -399,6 +400,8 @@ def test_the_checker_flags_missing_and_unsupported_citations(page, app_url, corp
     assert verdicts[2][0] == "false"  # there is no paragraph 999
     assert paragraph_55.text[:50] in rows.nth(0).inner_text()  # the paragraph beside the sentence
     assert "no such paragraph" in rows.nth(2).inner_text()
+    assert verdicts[3] == ("true", "false")  # an overclaim (issue point 5): the paragraph says how many
+    assert "small but significant number" in rows.nth(3).locator(".check-verdict").inner_text()
 
 
 # -- adding a report ---------------------------------------------------------------------------------------

@@ -68,3 +68,36 @@ def test_a_label_in_several_documents_asks_which_report(corpus_index, embedder):
 def test_an_empty_passage_gets_a_clear_message(corpus_index, embedder):
     with pytest.raises(AssistantError, match="empty"):
         check_passage("   ", corpus_index, embedder)
+
+
+def test_an_overclaimed_quantity_is_flagged(corpus_index, embedder):
+    """Issue point 5: paragraph 55 says 'a small but significant number', not 'most'."""
+    [[check]] = [list(r.citations) for r in check_passage(
+        "Most care leavers are living in bed and breakfast accommodation (Ofsted 2024, para 55).", corpus_index, embedder)]
+    assert check.exists and not check.supports
+    assert "most" in check.reason.lower() and "small but significant number" in check.reason
+    [[fair]] = [list(r.citations) for r in check_passage(
+        "A small but significant number of care leavers are living in bed and breakfast accommodation (Ofsted 2024, "
+        "para 55).", corpus_index, embedder)]
+    assert fair.supports
+
+
+def test_numbers_grades_and_years_that_differ_are_flagged():
+    from assistant.check import facts_differ
+
+    assert "12" in facts_differ("Inspectors met 12 care leavers.", "Inspectors met 10 care leavers.")
+    assert "inadequate" in facts_differ("Services for care leavers are inadequate.",
+                                        "The experiences and progress of care leavers: requires improvement to be good")
+    assert "requires improvement" not in facts_differ("Care leavers' services require improvement to be good.",
+                                                      "care leavers: Requires improvement to be good")
+    assert "2019" in facts_differ("In 2019 services improved.", "Since 2022 services have improved.", 2024)
+    assert facts_differ("In 2024 services improved.", "Services have improved.", 2024) == ""
+    assert facts_differ("A small number of children wait too long.", "A small number of children wait too long.") == ""
+
+
+def test_a_true_sentence_cited_to_the_wrong_paragraph_is_told_which_one_supports_it(corpus_index, embedder):
+    quote = next(p for p in corpus_index.paragraphs(OFSTED) if p.label == "55").sentence_texts()[0]
+    [[check]] = [list(r.citations) for r in check_passage(f"{quote} (Ofsted 2024, para 12).", corpus_index, embedder)]
+    assert check.exists and not check.supports
+    assert check.better is not None and check.better.label == "55"
+    assert "Paragraph 55" in check.reason and "does support it" in check.reason
