@@ -85,7 +85,23 @@ CITE_JS = """() => {
     setTimeout(() => { announcer.textContent = card.dataset.announce || ''; }, 50);
   };
   const cardFor = (cite) => document.querySelector('#source-panel .source-card[data-cite="' + cite + '"]');
+  // Gradio's own markup, mended where an accessibility checker (axe-core) finds fault: the chat's scrolling area
+  // reachable by keyboard, an empty file box's label allowed by a role, the upload button named by what it says
+  const mend = () => {
+    const chat = document.querySelector('#chat');
+    if (chat && !chat.hasAttribute('tabindex')) {
+      chat.setAttribute('tabindex', '0');
+      chat.setAttribute('role', 'region');
+      chat.setAttribute('aria-label', 'Answers');
+    }
+    document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((d) => d.setAttribute('role', 'note'));
+    document.querySelectorAll('button.upload-container[aria-label]').forEach((b) => {
+      const said = b.innerText.replace(/\\s+/g, ' ').trim();
+      if (said && b.getAttribute('aria-label') !== said) b.setAttribute('aria-label', said);
+    });
+  };
   new MutationObserver(() => {
+    mend();
     document.querySelectorAll('a[href^="#cite-"][title]').forEach((a) => {
       if (a.getAttribute('aria-label') !== a.title) a.setAttribute('aria-label', a.title);
     });

@@ -20,15 +20,16 @@ MARKDOWN_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 CSS = """
 /* colours chosen for a contrast of at least 4.5:1 on white (WCAG AA) */
 :root, .gradio-container, .dark {
-  --button-primary-background-fill: #a63d0b; --button-primary-background-fill-hover: #8a3209;
+  --block-info-text-color: #4a4a4a; --body-text-color-subdued: #4a4a4a; --block-label-text-color: #4a4a4a;
+  --input-placeholder-color: #6b6b6b; --button-primary-background-fill: #a63d0b; --button-primary-background-fill-hover: #8a3209;
   --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
   --button-primary-border-color: #a63d0b;
 }
 .gradio-container button[role="tab"].selected, .gradio-container button[role="tab"][aria-selected="true"] { color: #a63d0b; }
-.gradio-container .or { color: #555; }
+.gradio-container .or, .gradio-container .info-text { color: #4a4a4a; }
 .source-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 12px 14px; }
 .source-card:focus { outline: 3px solid #1d4ed8; outline-offset: 2px; }
-.source-card h3 { margin: 0 0 4px 0; font-size: 1.05em; }
+.source-card h2 { margin: 0 0 4px 0; font-size: 1.05em; }
 .source-meta { color: #4a4a4a; font-size: 0.9em; margin-bottom: 8px; }
 .para { display: flex; gap: 10px; margin: 6px 0; padding: 4px 6px; border-radius: 6px; }
 .para-label { flex: 0 0 5.5em; font-weight: 600; color: #4a4a4a; }
@@ -188,7 +189,7 @@ def document_header(document: Document) -> str:
     link = ""
     if document.url and re.match(r"https?://", document.url):
         link = f' \u00b7 <a href="{esc(document.url)}" target="_blank" rel="noopener noreferrer">{esc(document.url)}</a>'
-    return (f"<h3>{esc(document.title)}</h3>"
+    return (f"<h2>{esc(document.title)}</h2>"
             f'<div class="source-meta">{esc(document.publisher)}{place} \u00b7 {esc(human_date(document.date))}'
             f"{esc(note)}{link}</div>{upload}")
 

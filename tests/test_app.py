@@ -239,6 +239,54 @@ def test_a_question_with_markup_is_shown_as_text(page, app_url):
     assert page.evaluate("window.__pwned") is None
 
 
+# -- accessibility ------------------------------------------------------------------------------------------
+
+AXE = PROJECT_ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # bash scripts/setup.sh --test
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_findings(page) -> list[dict]:
+    """axe-core's violations on the page as it is: [{id, impact, nodes: [target, ...]}]."""
+    assert AXE.exists(), f"{AXE} is missing: run bash scripts/setup.sh --test (it installs axe-core from npm)"
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
+        .violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""", AXE_TAGS)
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_every_page_passes_the_accessibility_checker(page, upload_app, size):
+    """Issue point 8: axe-core, injected into each page at both sizes, finds nothing serious or critical; citation
+    links are named for their source and the question box comes before them in the tab order."""
+    url, _ = upload_app
+    page.set_viewport_size(size)
+    open_app(page, url)
+    page.wait_for_timeout(500)
+    found = {"first visit": axe_findings(page)}
+    answer = ask(page, QUESTION)
+    link = answer.locator("a[href='#cite-0-1']").first
+    assert re.fullmatch(r"source 1, Ofsted 2024, paragraph \d+", link.get_attribute("aria-label") or "")
+    order = page.evaluate("""() => { const all = [...document.querySelectorAll('textarea, a[href^="#cite-"]')];
+        return [all.indexOf(document.querySelector('#question textarea')), all.indexOf(document.querySelector('a[href^="#cite-"]'))]; }""")
+    assert order[0] < order[1]  # the question box first
+    link.click()
+    page.locator("#source-panel .para.target").wait_for()
+    found["answer with its citation open"] = axe_findings(page)
+    tab(page, "Read")
+    page.locator("#reader-document input").click()
+    page.get_by_role("option", name=re.compile(re.escape(OFSTED_2024))).click()
+    page.locator("#reader table.judgements").wait_for()
+    found["Read"] = axe_findings(page)
+    for name in ("Briefing note", "Check citations", "Add a report"):
+        tab(page, name)
+        page.wait_for_timeout(300)
+        found[name] = axe_findings(page)
+    counts = {view: {impact: sum(len(v["nodes"]) for v in violations if v["impact"] == impact)
+                     for impact in ("critical", "serious", "moderate", "minor")} for view, violations in found.items()}
+    print("axe-core findings by impact:", json.dumps(counts))
+    bad = {view: [v for v in violations if v["impact"] in ("serious", "critical")] for view, violations in found.items()}
+    assert not any(bad.values()), json.dumps(bad, indent=1)
+
+
 # -- keeping a person's work ------------------------------------------------------------------------
 
 
