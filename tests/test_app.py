@@ -287,6 +287,112 @@ def test_every_page_passes_the_accessibility_checker(page, upload_app, size):
     assert not any(bad.values()), json.dumps(bad, indent=1)
 
 
+# -- orientation, layout, plain words -------------------------------------------------------------------------
+
+
+def test_a_first_visit_shows_the_library_questions_to_try_and_limits(page, app_url, corpus_index):
+    """Issue point 6: what is in the library (documents, councils, publishers, years), example questions, and what
+    the assistant cannot do, before anything is asked."""
+    page.set_viewport_size(LAPTOP)
+    open_app(page, app_url)
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("What is in the library", timeout=TIMEOUT)
+    text = chat.inner_text()
+    documents = list(corpus_index.documents().values())
+    assert f"{len(documents)} documents from 2016 to 2026" in text and "Kirklees" in text
+    assert all(d.publisher in text and d.title in text for d in documents)
+    assert "What it cannot do" in text and "says so rather than guess" in text
+    page.locator("#examples button").first.click()
+    expect(page.locator("#question textarea")).to_have_value(re.compile(r"\?$"))
+    ask(page, page.locator("#question textarea").input_value())
+    expect(chat).not_to_contain_text("What is in the library")
+
+
+def test_the_read_tab_starts_empty_and_shows_details_and_grades_once(page, app_url):
+    """Issue point 7: no document preselected with nothing under it; 'details', 'judgements' and the grades once."""
+    open_app(page, app_url)
+    tab(page, "Read")
+    assert page.locator("#reader-document input").input_value() == ""
+    expect(page.locator("#reader")).to_contain_text("Choose a document")
+    page.locator("#reader-document input").click()
+    page.get_by_role("option", name=re.compile("Scrutiny Panel")).click()  # the newest: shown at once
+    page.locator("#reader .para").first.wait_for()
+    page.locator("#reader-document input").click()
+    page.get_by_role("option", name=re.compile(re.escape(OFSTED_2024))).click()
+    reader = page.locator("#reader")
+    reader.locator("table.judgements").wait_for()
+    text = reader.inner_text()
+    assert text.count("Requires improvement to be good") == 1  # the grades once, in the table
+    assert reader.locator("table.judgements").count() == 1
+    assert [t.strip() for t in reader.locator(".para-section").all_inner_texts()].count("details") == 0
+    assert reader.locator(".para[data-label='details']").count() == 1
+
+
+def test_on_a_phone_asking_and_every_tab_come_first(page, app_url):
+    """Issue point 9: at 390x844 the question box and Ask are on the first screen, every tab is in sight (none
+    behind a menu), and no 'scroll down' button covers the answer."""
+    page.set_viewport_size(PHONE)
+    open_app(page, app_url)
+    assert in_view(page, page.locator("#question textarea")) and in_view(page, page.locator("#ask"))
+    for name in ("Ask", "Read", "Briefing note", "Check citations"):
+        expect(page.get_by_role("tab", name=name)).to_be_visible()
+    assert page.get_by_role("button", name="More tabs").count() == 0
+    answer = ask(page, QUESTION)
+    page.locator("#chat").evaluate("chat => chat.querySelector('[role=log], .bubble-wrap')?.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    assert page.locator("#chat button[aria-label='Scroll down']:visible").count() == 0
+    assert answer.locator("a[href^='#cite-']").count() >= 1
+
+
+def test_a_council_filter_is_offered_and_an_active_filter_is_said_in_the_answer(page, app_url):
+    """Issue point 10 and the councils: 'Narrow the search' offers the library's councils; the answer says what the
+    search was narrowed to."""
+    open_app(page, app_url)
+    page.get_by_text("Narrow the search").click()
+    page.locator("#filter-places input").click()
+    page.get_by_role("option", name="Kirklees").click()
+    page.keyboard.press("Escape")
+    page.locator("#filter-years input").click()
+    page.get_by_role("option", name="2024").click()
+    page.keyboard.press("Escape")
+    answer = ask(page, QUESTION)
+    expect(answer).to_contain_text("Searched only: councils Kirklees; years 2024.")
+    assert "Kirklees Council (20" not in answer.inner_text()
+
+
+def test_the_ask_api_takes_councils_as_its_fifth_input(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    result = client.predict(QUESTION, [], [], [], ["Kirklees"], api_name="/ask")
+    assert "Searched only: councils Kirklees" in json.dumps(result)
+    refused = client.predict(QUESTION, [], [], [], ["Atlantis"], api_name="/ask")  # not a council in the library
+    assert "There are no councils" in json.dumps(refused)
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_screenshots_first_visit_a_cited_answer_and_an_exported_note(page, app_url, size):
+    """The README's figures: docs/screenshots/{first-visit,answer-cited,note-exported}-{laptop,phone}.png."""
+    name = "laptop" if size is LAPTOP else "phone"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(size)
+    open_app(page, app_url)
+    expect(page.locator("#chat")).to_contain_text("What is in the library", timeout=TIMEOUT)
+    page.screenshot(path=str(SCREENSHOTS / f"first-visit-{name}.png"))
+    answer = ask(page, QUESTION)
+    answer.locator("a[href='#cite-0-3']").first.click()
+    page.locator("#source-panel .para.target").wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / f"answer-cited-{name}.png"))
+    page.locator("#add-to-note").click()
+    page.get_by_text("Added to the note").wait_for()
+    tab(page, "Briefing note")
+    page.locator("#export-docx").click()
+    page.locator("#note-file a[download$='.docx']").first.wait_for()
+    page.locator("#note-file").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"note-exported-{name}.png"))
+
+
 # -- keeping a person's work ------------------------------------------------------------------------
 
 
@@ -511,6 +617,7 @@ def test_an_uploaded_report_can_be_read_and_its_markup_stays_inert(page, upload_
     panel = page.locator("#source-panel")
     panel.locator(".para.target").wait_for()
     assert "Testshire <script>" in panel.inner_text()
+    assert "uploads/" not in panel.inner_text() and str(index.data_dir) not in panel.inner_text()  # no server paths
     assert panel.locator("script, img").count() == 0
     assert answer.locator("a:not([href^='#cite-'])").count() == 0
     page.wait_for_timeout(300)
