@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.places import Scope, heading_place, home_note, not_in_library, scopes
-from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text
+from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text, question_wording
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
@@ -166,9 +166,16 @@ class Assistant:
         sentences += [(c, WHOLE_LIST, c.hit.paragraph.text.strip()) for c in lists]
         terms += [set(t) for t in tokenize([c.hit.paragraph.section for c in lists])]
         sections = {c.hit.paragraph.key: set(content_terms(c.hit.paragraph.section)) for c in candidates}
-        # a cover sheet repeats the document's name: it answers only questions about its own facts
+        # a cover sheet repeats the document's name: it answers only questions about its own facts (who
+        # led the inspection, when): those asking for one of its labelled facts, those that use its
+        # words, or those whose meaning is nearer one of its lines than any other sentence found
+        wording = question_wording(intent)
+        nearest_elsewhere = max((float(c.sentence_scores.max()) for c in candidates
+                                 if c.hit.paragraph.label != COVER_SHEET and len(c.sentence_scores)), default=0.0)
         off_cover = {c.hit.paragraph.key for c in candidates if c.hit.paragraph.label == COVER_SHEET
-                     and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) < w.words_answer}
+                     and not any(_asks_for_label(line, wording, w) for line in c.hit.paragraph.sentence_texts())
+                     and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) < w.words_answer
+                     and float(c.sentence_scores.max(initial=0.0)) <= nearest_elsewhere}
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
         changes = _asks_change(intent)
@@ -189,7 +196,7 @@ class Assistant:
             else:
                 dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
-            overlap = _overlap(asked, sentence_terms, section_terms, w=w)
+            overlap = 1.0 if _asks_for_label(text, wording, w) else _overlap(asked, sentence_terms, section_terms, w=w)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
             graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade else overlap
@@ -375,6 +382,18 @@ class Assistant:
         return Answer(question=question, text="\n".join(lines), answered=False, citations=tuple(citations),
                       related=tuple(Hit(c.hit.paragraph, c.hit.score, c.hit.dense, c.hit.lexical) for c in related),
                       places=places)
+
+
+LABEL_RE = re.compile(r"^\s*([A-Za-z][\w' ]{2,40}?):\s+\S")  # "Lead inspector: Jane Example", "Overall effectiveness: Good"
+
+
+def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
+    """Does the question ask for the fact a labelled line gives ("Lead inspector: ...", "Inspection dates:
+    ...")? It does when it uses every word of the label (or a word of the same family). A label of one
+    word ("Date:", "Meeting:") names no fact of its own: which date, which meeting?"""
+    label = LABEL_RE.match(sentence)
+    terms = content_terms(label.group(1)) if label else []
+    return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
 
 
 def _asks_change(intent: Intent) -> bool:

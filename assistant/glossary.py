@@ -52,6 +52,10 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"listen(?:s|ed|ing)? to (?:children|kids|young people)|(?:a )?say in (?:decisions|their care)|children'?s voices?",
      "voice of the child views participation"),
     (r"courts?|judges?|legal action", "court proceedings public law outline"),
+    # the facts on every Ofsted report's cover
+    (r"(?:led|in charge of|headed) (?:the|this|that|its|their)(?: [\w']+){0,3}? (?:inspection|visit)",
+     "lead inspector"),
+    (r"(?:which|what) days|how long (?:did|was) (?:the|this|that) (?:inspection|visit)", "inspection dates"),
 ]
 
 _COMPILED = [(re.compile(rf"\b(?:{pattern})\b", re.I), terms) for pattern, terms in LAY_TERMS]

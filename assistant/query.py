@@ -11,7 +11,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from assistant.glossary import in_report_words
 from assistant.places import library_places, named_places
 from assistant.records import Document
-from ingest.index import stem_words
+from ingest.index import stem_words, tokenize
 
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 FOLLOW_UP_RE = re.compile(
@@ -35,12 +35,16 @@ JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
 LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
+# the months a question names say when, as its years do ("Ofsted's July 2024 visit")
+MONTH_WORDS = set(stem_words(["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                              "october", "november", "december"]))
 OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv", "sinc"}
 
 
 @dataclass(frozen=True)
 class Intent:
     retrieval_text: str  # the question, with a follow-up's referent spelled out and everyday phrases in the reports' words
+    own_text: str = ""  # the question alone (no referent from the conversation), with the reports' words added
     publishers: tuple[str, ...] = ()  # publisher names the question asks about
     kinds: tuple[str, ...] = ()  # document kinds it asks about (inspection report, press, council ...)
     years: tuple[int, ...] = ()
@@ -153,6 +157,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         years = history_years[:1]
     return Intent(
         retrieval_text=in_report_words(text),
+        own_text=in_report_words(question),
         publishers=tuple(publishers),
         kinds=tuple(dict.fromkeys(kinds)),
         years=years,
@@ -161,7 +166,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         over_time=over_time,
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
-        wants_date=bool(re.search(r"\b(on what date|what date|which date|when (was|were|did|is|will))\b", lowered)),
+        wants_date=bool(re.search(r"\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_grade=bool(JUDGEMENT_RE.search(question)) and not GRADE_RE.search(question),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
@@ -219,10 +224,17 @@ def frame_words(intent: Intent) -> set[str]:
     """Stemmed words that say where and when to look rather than what about: the source, the
     question's frame, the years it names (their documents are chosen by year) and, in a question
     over time, the words asking for a change ("how has X changed from 2016 to 2024")."""
-    words = SOURCE_WORDS | intent_years(intent) | set(intent.naming_words) | set(intent.place_words)
+    words = SOURCE_WORDS | MONTH_WORDS | intent_years(intent) | set(intent.naming_words) | set(intent.place_words)
     if intent.latest:
         words = words | LATEST_WORDS  # "the latest inspection": when, like a year
     return words | OVER_TIME_WORDS if intent.over_time else words
+
+
+def question_wording(intent: Intent) -> set[str]:
+    """The stemmed words of the question itself less those saying where and when (councils, years, months), with
+    "date" when it asks when: what a labelled fact ("Inspection dates: ...") is matched against."""
+    words = set(tokenize([intent.own_text])[0]) - set(intent.place_words) - MONTH_WORDS - intent_years(intent)
+    return words | set(tokenize(["date"])[0]) if intent.wants_date else words
 
 
 def intent_years(intent: Intent) -> set[str]:

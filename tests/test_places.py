@@ -95,3 +95,15 @@ def test_a_council_named_in_lower_case_or_possessive_is_found_but_a_word_is_not_
 def test_since_the_inspection_in_a_library_with_no_inspection_report_is_no_error():
     documents = [Document("p.txt", "Council praised", "Dewsbury Reporter", "press", "2019", place="Kirklees")]
     assert analyse("What has changed since the inspection?", [], documents).since is None
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("Who led the inspection of Testshire's children's services?", "Lead inspector: Jane Example"),
+    ("Name the lead inspector of Ofsted's March 2025 visit to Testshire.", "Lead inspector: Jane Example"),
+    ("When did Ofsted inspect Testshire?", "Inspection dates: 3 to 14 March 2025"),
+    ("Over which days was Testshire inspected?", "Inspection dates: 3 to 14 March 2025"),
+])
+def test_the_facts_on_a_reports_cover_answer_questions_asking_for_them(two_councils, question, fact):
+    answer = two_councils.ask(question)
+    assert answer.answered and answer.citations[0].document.id == TESTSHIRE
+    assert answer.citations[0].quote.startswith(fact), answer.text
