@@ -1,7 +1,7 @@
 """python -m assistant: ask questions, list a document's paragraphs, show one paragraph.
 
   python -m assistant ask "What did Ofsted say about care leaver accommodation?"
-  python -m assistant ask --json "..."            one JSON object (the contract in DESIGN.md)
+  python -m assistant ask --json "..."            one JSON object (the contract in docs/design.md)
   python -m assistant ask --json --batch Q.jsonl  one JSON object per input line
   python -m assistant paragraphs corpus/FILE [--json]
   python -m assistant show corpus/FILE 55

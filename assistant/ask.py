@@ -29,7 +29,7 @@ def open_assistant():
 
 
 def answer_json(answer: Answer, qid=None) -> dict:
-    """The machine-readable contract of DESIGN.md."""
+    """The machine-readable contract of docs/design.md."""
     out = {"id": qid, "question": answer.question, "answer": answer.text, "answered": answer.answered,
            "mode": answer.mode, "places": list(answer.places), "citations": []}
     if qid is None:

@@ -1,4 +1,4 @@
-"""Paragraph numbering: lines -> blocks -> labelled `Paragraph`s, as DESIGN.md's rules say.
+"""Paragraph numbering: lines -> blocks -> labelled `Paragraph`s, as docs/design.md's rules say.
 
 - A paragraph the source numbers keeps that number exactly ("55", "4.3"; "4.1." reads "4.1").
 - In a numbered document, text before the first number gets a findable section label
