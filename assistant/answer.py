@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.places import Scope, heading_place, home_note, not_in_library, scopes
+from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text, question_wording
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
@@ -118,7 +118,7 @@ class Assistant:
             return [], Answer(question=question, text=not_in_library(unknown, documents), answered=False)
         asked = list(intent.places)
         if asked and filters and filters.places:
-            allowed = {p.lower() for p in filters.places}
+            allowed = {council_name(p).lower() for p in filters.places}
             if not any(p.lower() in allowed for p in asked):
                 text = f"The search is narrowed to {', '.join(filters.places)}; the question asks about {' and '.join(asked)}."
                 return [], Answer(question=question, text=text, answered=False)

@@ -14,19 +14,43 @@ from dataclasses import dataclass
 
 from assistant import settings
 from assistant.records import Document, Filters
+from ingest.describe import canonical_place
+
+# what names the body rather than the place: "City of Bradford", "Derby City", "Bradford Children and
+# Families Trust" are all Bradford's or Derby's; the designations of English local government only
+BODY_PREFIX_RE = re.compile(r"^(?:(?:City|County|Borough|District)(?: and County)? of)\s+", re.I)
+BODY_SUFFIX_RE = re.compile(r"\s+(?:City|County|Borough|District|(?:Children(?:'s| and Families)? )?(?:Services )?Trust)$", re.I)
+
+
+def council_name(place: str) -> str:
+    """The council a place names, as a question would: "City of Bradford" -> "Bradford", "Hammersmith &
+    Fulham" -> "Hammersmith and Fulham", "St. Helens Metropolitan Borough Council" -> "St Helens"."""
+    name = canonical_place(place.replace("&", "and"))
+    return BODY_SUFFIX_RE.sub("", BODY_PREFIX_RE.sub("", name)).strip() or name
+
+
+def councils(documents) -> dict[str, tuple[str, ...]]:
+    """The library's councils: each council's name, with the places its documents give ("Bradford":
+    "City of Bradford", "Bradford Children and Families Trust"), so that its reports of every year are one."""
+    found: dict[str, set[str]] = {}
+    for document in documents:
+        if document.place:
+            found.setdefault(council_name(document.place), set()).add(document.place)
+    return {name: tuple(sorted(places)) for name, places in sorted(found.items())}
 
 
 def library_places(documents) -> list[str]:
-    """The councils the library holds documents about, as their metadata names them."""
-    return sorted({d.place for d in documents if d.place})
+    """The councils the library holds documents about, by name."""
+    return list(councils(documents))
 
 
 def named_places(text: str, places: list[str]) -> list[str]:
-    """The library's councils a text names, in the order it names them.
+    """The councils (of `places`) a text names, in the order it names them.
 
-    A place name is matched as a whole phrase ("Barking and Dagenham", "Barnet's"), written with its
-    capitals, so that a council whose name is also a word ("Reading") is not found in "reading age";
-    in a question typed all in lower case, any case."""
+    A council's name is matched as a whole phrase ("Barking and Dagenham", "Barnet's", "St. Helens",
+    "Hammersmith & Fulham"), written with its capitals, so that a council whose name is also a word
+    ("Reading") is not found in "reading age"; in a question typed all in lower case, any case."""
+    text = re.sub(r"\b(St|Mt)\.", r"\1", text.replace("&", "and"))
     flags = re.I if text == text.lower() else 0
     found = []
     for place in places:
@@ -47,8 +71,8 @@ class Scope:
 
 def home_place(documents) -> str:
     """The council a question naming none is about: the setting, when the library holds documents about it."""
-    home = settings.get("HOME_PLACE").strip()
-    return next((p for p in library_places(documents) if p.lower() == home.lower()), "")
+    home = council_name(settings.get("HOME_PLACE").strip()).lower()
+    return next((name for name in councils(documents) if name.lower() == home), "") if home else ""
 
 
 def scopes(asked: list[str], filters: Filters | None, documents) -> list[Scope]:
@@ -57,15 +81,20 @@ def scopes(asked: list[str], filters: Filters | None, documents) -> list[Scope]:
     With no council named, no filter by council and no home council in the library, one scope of
     everything the filter allows."""
     base = filters or Filters()
+    library = councils(documents)
+
+    def places_of(name: str) -> tuple[str, ...]:
+        return library.get(council_name(name), (name,))
+
     if asked:
-        return [Scope(p, _with_places(base, (p,))) for p in asked]
+        return [Scope(p, _with_places(base, places_of(p))) for p in asked]
     if base.places:
-        return [Scope(", ".join(base.places), base)]
+        return [Scope(", ".join(base.places), _with_places(base, tuple(q for p in base.places for q in places_of(p))))]
     home = home_place(documents)
-    if home and len(library_places(documents)) > 1:
+    if home and len(library) > 1:
         # a document whose council is not known may be the home council's own (an upload, a
         # council page): it is kept with the home council's, and its heading names no council
-        return [Scope(home, _with_places(base, (home, "")), home=True)]
+        return [Scope(home, _with_places(base, (*places_of(home), "")), home=True)]
     return [Scope("", filters)]
 
 
@@ -75,7 +104,7 @@ def _with_places(filters: Filters, places: tuple[str, ...]) -> Filters:
 
 def describe_library(documents, leave_out: str = "") -> str:
     """The councils the library holds documents about, with how many each: "Barnet (2), Kirklees (5)"."""
-    counts = Counter(d.place for d in documents if d.place and d.place != leave_out)
+    counts = Counter(council_name(d.place) for d in documents if d.place and council_name(d.place) != leave_out)
     return ", ".join(f"{place} ({n})" for place, n in sorted(counts.items()))
 
 

@@ -107,3 +107,19 @@ def test_the_facts_on_a_reports_cover_answer_questions_asking_for_them(two_counc
     answer = two_councils.ask(question)
     assert answer.answered and answer.citations[0].document.id == TESTSHIRE
     assert answer.citations[0].quote.startswith(fact), answer.text
+
+
+def test_one_councils_reports_are_one_council_whatever_name_each_gives():
+    from assistant.places import councils, scopes
+
+    documents = [Document("a.pdf", "Inspection of Bradford", "Ofsted", "inspection report", "2014", place="City of Bradford"),
+                 Document("b.pdf", "Inspection of Bradford", "Ofsted", "inspection report", "2026",
+                          place="Bradford Children and Families Trust"),
+                 Document("c.pdf", "Inspection of Hammersmith", "Ofsted", "inspection report", "2019", place="Hammersmith & Fulham"),
+                 Document("d.pdf", "Inspection of St Helens", "Ofsted", "inspection report", "2023", place="St Helens")]
+    assert councils(documents) == {"Bradford": ("Bradford Children and Families Trust", "City of Bradford"),
+                                   "Hammersmith and Fulham": ("Hammersmith & Fulham",), "St Helens": ("St Helens",)}
+    intent = analyse("How do Bradford and Hammersmith & Fulham compare with St. Helens on care leavers?", [], documents)
+    assert intent.places == ("Bradford", "Hammersmith and Fulham", "St Helens")
+    bradford = scopes(["Bradford"], None, documents)[0]
+    assert [d.id for d in documents if bradford.filters.allows(d)] == ["a.pdf", "b.pdf"]
