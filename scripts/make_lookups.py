@@ -228,7 +228,7 @@ def pick(kind: str, file: str, **names) -> str:
     """One of the kind's templates, chosen by the file's name, so that the wording varies and stays put."""
     options = TEMPLATES[kind]
     index = int(hashlib.sha1(f"{file}|{kind}".encode()).hexdigest(), 16) % len(options)
-    return options[index].format(**names)
+    return re.sub(r"\s+", " ", options[index].format(**names))  # an empty {month} leaves no double space
 
 
 def judgement_lines(library: Library, file: str) -> dict[str, str]:
@@ -247,15 +247,19 @@ def lookups(report: dict, inspection: dict, library: Library) -> tuple[list[dict
     file = report["file"]
     council = council_name(inspection["council"])
     start, end = day(inspection["inspection_start_date"]), day(inspection["inspection_end_date"])
-    year = end.year if end else int(file.split("-")[-3])
-    names = {"council": council, "year": year, "month": MONTHS[end.month - 1] if end else ""}
+    details = library.paragraph(file, "details")
+    # the year the inspection ended, as the report prints it (Devon's ran on into January 2025; the CSV stops in 2024)
+    dates_line = re.search(r"Inspection dates?:[^\n]*", (details or {}).get("text", ""))
+    printed_years = re.findall(r"\b20\d\d\b", dates_line.group(0)) if dates_line else []
+    year = int(printed_years[-1]) if printed_years else end.year if end else int(file.split("-")[-3])
+    month = MONTHS[end.month - 1] if end and end.year == year else ""
+    names = {"council": council, "year": year, "month": month}
     slug = file.removesuffix(".pdf")
     slug = slug[: slug.rindex("-", 0, slug.rindex("-"))]  # barnet-2024-07-23 -> barnet-2024
     if not any(inspection.get(column, "").strip().lower() in GRADES for column, _, _ in AREAS) and not (
             inspection["inspector_name"].strip() or start or end):
         return [], [f"{slug}: the CSV has no lead inspector, dates or grades for it (a single inspection framework report)"]
     base = {"split": report["split"], "category": "lookup", "history": [], "place": report["place"], "need": "any"}
-    details = library.paragraph(file, "details")
     rows, dropped = [], []
 
     lead = inspection["inspector_name"].strip()
