@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
+from assistant.present import human_date
 from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text, question_wording
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
@@ -53,7 +54,8 @@ def short_heading(document: Document) -> str:
     document added through the web app, whose upload it is first, so that no one reads an upload given as
     "Ofsted" as Ofsted's own."""
     if document.added_by:
-        return f"Uploaded by {document.added_by} on {document.added_at[:10] or 'an unknown date'}, given as {_who_and_when(document)}"
+        when = human_date(document.added_at[:10]) if document.added_at else "an unknown date"
+        return f"Uploaded by {document.added_by} on {when}, given as {_who_and_when(document)}"
     return _who_and_when(document)
 
 

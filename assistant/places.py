@@ -87,7 +87,8 @@ def scopes(asked: list[str], filters: Filters | None, documents) -> list[Scope]:
         return library.get(council_name(name), (name,))
 
     if asked:
-        return [Scope(p, _with_places(base, places_of(p))) for p in asked]
+        # a document whose council is not known is this council's when its title names it ("Kirklees is outstanding")
+        return [Scope(p, _with_places(base, places_of(p), titled=(p,))) for p in asked]
     if base.places:
         return [Scope(", ".join(base.places), _with_places(base, tuple(q for p in base.places for q in places_of(p))))]
     home = home_place(documents)
@@ -98,8 +99,8 @@ def scopes(asked: list[str], filters: Filters | None, documents) -> list[Scope]:
     return [Scope("", filters)]
 
 
-def _with_places(filters: Filters, places: tuple[str, ...]) -> Filters:
-    return Filters(filters.documents, filters.publishers, filters.years, places)
+def _with_places(filters: Filters, places: tuple[str, ...], titled: tuple[str, ...] = ()) -> Filters:
+    return Filters(filters.documents, filters.publishers, filters.years, places, titled)
 
 
 def describe_library(documents, leave_out: str = "") -> str:

@@ -183,7 +183,8 @@ def document_header(document: Document) -> str:
     if document.added_by:
         # an upload's title, publisher and date are what the uploader typed: say so, so no one reads it as Ofsted's own
         given = ", ".join(document.given) or "its details"
-        upload = (f'<div class="source-meta uploaded">{esc(uploaded(document).capitalize())}: '
+        added = uploaded(document)  # "uploaded by ... on 1 December 2026": only its first letter raised
+        upload = (f'<div class="source-meta uploaded">{esc(added[:1].upper() + added[1:])}: '
                   f"{esc(given)} as the uploader gave them, not read from the document.</div>")
     place = f" \u00b7 about {esc(document.place)}" if document.place else ""
     link = ""

@@ -106,11 +106,13 @@ class Filters:
     publishers: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     places: tuple[str, ...] = ()  # the council (or area) a document is about, as its metadata names it
+    titled: tuple[str, ...] = ()  # ... or, for a document whose council is not known, one its title names
 
     def allows(self, document: Document) -> bool:
         return (
             (not self.documents or document.id in self.documents)
             and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
             and (not self.years or document.year in self.years)
-            and (not self.places or document.place.lower() in {p.lower() for p in self.places})
+            and (not self.places or document.place.lower() in {p.lower() for p in self.places}
+                 or not document.place and any(name.lower() in document.title.lower() for name in self.titled))
         )

@@ -140,7 +140,7 @@ def test_the_cli_records_the_mode(stub, corpus_index, run_cli):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["mode"] in ("generative", "extractive") and stub.requests  # the model was asked
-    assert set(answer) == {"question", "answer", "answered", "mode", "citations"}
+    assert set(answer) == {"question", "answer", "answered", "mode", "places", "citations"}
 
 
 # -- a real model: SmolLM2-135M served by llama-cpp-python -----------------------------------------------------
@@ -211,4 +211,4 @@ def test_instructions_hidden_in_a_document_cannot_add_a_citation_or_undo_a_refus
     assert "[9]" not in answer.text and all(c.marker <= 3 for c in answer.citations)
 
     refused = generator.ask("How much does a bus ticket from Leeds to Riverside cost?")
-    assert not refused.answered and refused.text.startswith("The sources do not answer this question.")
+    assert not refused.answered and refused.text.startswith("No document about Leeds is in the library.")

@@ -21,7 +21,7 @@ from test_app import PROJECT_ROOT, QUESTION, ask, browser_type_launch_args, free
 
 pytestmark = pytest.mark.slow
 
-TODAY = datetime.date.today().isoformat()
+TODAY = f"{datetime.date.today().day} {datetime.date.today():%B %Y}"  # as a person writes it: "1 December 2026"
 # Addresses the reader and carries a "[1]" of its own, as a document may.
 PLANTED = """Testshire children's services: a report someone uploaded
 
@@ -81,7 +81,7 @@ def test_an_upload_never_replaces_a_document_and_says_who_added_it(page, library
         assert "Sneaky replacement" not in titles(library)
 
         added = next(d for d in library.documents().values() if d.title == "First report")
-        assert added.added_by == "anonymous" and added.added_at.startswith(TODAY)
+        assert added.added_by == "anonymous" and added.added_at.startswith(datetime.date.today().isoformat())
         assert "publisher" in added.given  # typed by the uploader, not read
 
         # the library lists who added it, and its card says the details are the uploader's
@@ -213,7 +213,7 @@ def ask_over_api(url: str, question: str) -> tuple[str, float]:
     from gradio_client import Client
 
     began = time.perf_counter()
-    chat, *_, status = Client(url, verbose=False).predict(question, [], [], [], api_name="/ask")
+    chat, *_, status, _panel = Client(url, verbose=False).predict(question, [], [], [], [], api_name="/ask")
     text = plain(status) or " ".join(part.get("text", "") for part in (chat[-1]["content"] if chat else []))
     return text, time.perf_counter() - began
 
@@ -226,7 +226,7 @@ def test_an_oversize_question_is_refused_at_once(library, embedder):
         assert seconds < 5
         # a request too big to be a question is refused before it is read
         began = time.perf_counter()
-        huge = httpx.post(url + "gradio_api/call/ask", json={"data": ["care leavers " * 800_000, [], [], []]}, timeout=60)
+        huge = httpx.post(url + "gradio_api/call/ask", json={"data": ["care leavers " * 800_000, [], [], [], []]}, timeout=60)
         assert huge.status_code == 413 and "at most 1,000 characters" in huge.text
         assert time.perf_counter() - began < 5
         answered, _ = ask_over_api(url, QUESTION)
@@ -259,7 +259,7 @@ def test_a_filter_value_not_in_the_library_is_refused(library, embedder):
 
     ui, url = start(library, embedder, uploads=False)
     try:
-        status = plain(Client(url, verbose=False).predict(QUESTION, ["/etc/passwd"], [], ["twenty"], api_name="/ask")[-1])
+        status = plain(Client(url, verbose=False).predict(QUESTION, ["/etc/passwd"], [], ["twenty"], [], api_name="/ask")[-2])
         assert "There are no documents '/etc/passwd' in the library" in status, status
     finally:
         ui.close()
