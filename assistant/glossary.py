@@ -53,7 +53,7 @@ LAY_TERMS: list[tuple[str, str]] = [
      "voice of the child views participation"),
     (r"courts?|judges?|legal action", "court proceedings public law outline"),
     # the facts on every Ofsted report's cover
-    (r"(?:led|in charge of|headed) (?:the|this|that|its|their)(?: [\w']+){0,3}? (?:inspection|visit)",
+    (r"(?:led|in charge of|headed) (?:[\w']+ ){0,3}?(?:inspection|visit)",
      "lead inspector"),
     (r"(?:which|what) days|how long (?:did|was) (?:the|this|that) (?:inspection|visit)", "inspection dates"),
 ]

@@ -29,8 +29,8 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 # a question about a judgement that names no grade, and the grades an answer to it gives
-JUDGEMENT_WORDS = ("judgement", "judgements", "judged", "rating", "ratings", "rated", "grade", "grades", "graded",
-                   "verdict", "verdicts")
+JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating", "ratings", "rated", "grade", "grades",
+                   "graded", "verdict", "verdicts")
 JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
@@ -167,7 +167,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         wants_date=bool(re.search(r"\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
-        wants_grade=bool(JUDGEMENT_RE.search(question)) and not GRADE_RE.search(question),
+        wants_grade=bool(JUDGEMENT_RE.search(question)),  # "was it rated good?" is answered with the grade given
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         places=tuple(places),

@@ -14,6 +14,7 @@ from assistant.weights import Weights
 from assistant.weights import load as load_weights
 from ingest.index import tokenize
 
+COVER_ORDERS = (0, 1)  # the paragraphs a report opens with: its cover facts ("details") and its grades ("judgements")
 HEADING_CACHE = 10_000  # headings' vectors kept; the cache starts again beyond this (a bound on memory, not a weight)
 
 
@@ -79,7 +80,11 @@ class Retriever:
             # and on the subject's words alone: "Ofsted" and "Kirklees" in every paragraph can
             # outweigh the one word the question is about ("leadership")
             subject.update(self.index.lexical_search(words, w.candidates, allowed=versions, without=frame_words(intent)))
-        keys = list(dict.fromkeys([*dense, *lexical, *subject]))
+        # the cover of each of the few documents asked about (its dates, lead inspector and grades come
+        # first) is always considered: questions about those facts share few words with them
+        few = named or allowed
+        covers = {f"{entries[doc_id]['version']}#{order}" for doc_id in few for order in COVER_ORDERS} if len(few) <= w.cover_documents else set()
+        keys = list(dict.fromkeys([*dense, *lexical, *subject, *covers]))
         paragraphs = self.index.get_paragraphs(keys)
         vectors = self.index.sentence_vectors(list(paragraphs))
         top_lexical = max(lexical.values(), default=0.0) or 1.0
@@ -111,7 +116,9 @@ class Retriever:
         # question's rarest words ("the authority was rated inadequate in September 2016")
         best_words = [c for c in sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:w.lexical_keep]
                       if c.hit.lexical >= w.lexical_strong and c not in best_named]
-        return candidates[:k] + best_named + best_words
+        kept = {id(c) for c in (*candidates[:k], *best_named, *best_words)}
+        cover = [c for c in candidates[k:] if id(c) not in kept and self.index.record_id(c.hit.paragraph) in covers]
+        return candidates[:k] + best_named + best_words + cover
 
 
 def content_terms(text: str) -> list[str]:

@@ -31,6 +31,8 @@ class Weights:
     lexical_strong: float = number(0.5, "... if they score at least this share of the best lexical score", "retrieve")
     intent_boost: float = number(0.08, "added to a paragraph of a document the question names by publisher, kind or "
                                  "year", "retrieve")
+    cover_documents: int = number(4, "when the question's documents are this few, each one's cover (dates, lead "
+                                  "inspector, grades) is always among the candidates", "retrieve")
     # -- sentence selection (assistant/answer.py) --
     sentence_dense: float = number(0.55, "share of a sentence's score from its meaning's nearness to the question",
                                    "select")

@@ -123,3 +123,10 @@ def test_one_councils_reports_are_one_council_whatever_name_each_gives():
     assert intent.places == ("Bradford", "Hammersmith and Fulham", "St Helens")
     bradford = scopes(["Bradford"], None, documents)[0]
     assert [d.id for d in documents if bradford.filters.allows(d)] == ["a.pdf", "b.pdf"]
+
+
+@pytest.mark.parametrize("question", ["Was Testshire rated good overall?", "How did Ofsted rate Testshire's services overall?"])
+def test_a_question_about_a_grade_is_answered_with_the_grade_given_even_when_it_names_one(two_councils, question):
+    answer = two_councils.ask(question)
+    assert answer.answered and answer.citations[0].paragraph.label == "judgements"
+    assert "Overall effectiveness: Good" in answer.citations[0].quote
