@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
-from assistant.query import GRADE_RE, JUDGEMENT_WORDS, Intent, analyse, frame_words, message_text, question_wording
+from assistant.query import GRADE_RE, JUDGEMENT_WORDS, MONTH_WORDS, Intent, analyse, frame_words, message_text, question_wording
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
@@ -115,7 +115,7 @@ class Assistant:
         documents = list(self.index.documents().values())
         intent = analyse(question, history, documents)
         record(("analyse", intent))
-        unknown = self._unknown_names(question)
+        unknown = self._unknown_names(question) or (self._places_not_held(question, documents) if not intent.places else [])
         if unknown:
             return [], Answer(question=question, text=not_in_library(unknown, documents), answered=False)
         asked = list(intent.places)
@@ -150,6 +150,23 @@ class Assistant:
         described = " ".join(f"{d.publisher} {d.title}" for d in self.index.documents().values()).lower()
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
+
+    def _places_not_held(self, question: str, documents: list[Document]) -> list[str]:
+        """Places the question names as places ("in Norfolk", "Norfolk's children's services") that are no
+        council of the library's and that no document of the home council mentions: the question is
+        about somewhere the library holds nothing on, though another council's report may name it."""
+        described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()
+        home = scopes([], None, documents)[0].filters
+        versions = {e["version"] for doc_id, e in self.index.entries().items()
+                    if home is None or home.allows(self.index.documents()[doc_id])}
+        absent = []
+        for name in dict.fromkeys(m.group("name") or m.group("name2") for m in PLACE_POSITION_RE.finditer(question)):
+            if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
+                continue
+            found = self.index.get_paragraphs(list(self.index.lexical_search(name, 5, allowed=versions)))
+            if not any(re.search(rf"\b{re.escape(name)}\b", p.text) for p in found.values()):  # as a name, capitalised
+                absent.append(name)
+        return absent
 
     def _subject(self, intent: Intent) -> dict[str, float]:
         """The question's subject words (stemmed), each with its IDF: its words less those saying where and when."""
@@ -386,6 +403,10 @@ class Assistant:
                       places=places)
 
 
+# a name standing where a place does: "in Norfolk", "of Leeds's services", "Norfolk's children's services", "Leeds City Council"
+PLACE_POSITION_RE = re.compile(
+    r"\b(?:in|of|for|at|about|from|across)\s+(?:the\s+)?(?P<name>[A-Z][a-z][\w-]*(?:\s+(?:and\s+)?[A-Z][a-z][\w-]*)*)(?=['\u2019]s\b|\W|$)"
+    r"|\b(?P<name2>[A-Z][a-z][\w-]*(?:\s+(?:and\s+)?[A-Z][a-z][\w-]*)*)(?:['\u2019]s)?\s+(?:(?:City |County |Borough )?Council|children['\u2019]s services)\b")
 LABEL_RE = re.compile(r"^\s*([A-Za-z][\w' ]{2,40}?):\s+\S")  # "Lead inspector: Jane Example", "Overall effectiveness: Good"
 
 

@@ -84,7 +84,6 @@ def resolve_follow_up(question: str, history: list[dict]) -> str:
     """The question with its referent spelled out from the conversation, for retrieval."""
     if not history:
         return question
-    users = [message_text(m.get("content")) for m in history if m.get("role") == "user"]
     replies = [message_text(m.get("content")) for m in history if m.get("role") == "assistant"]
     ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one\b| (?:one )?(?:of (?:those|these|them)|area|point|item))",
                         question, re.I)
@@ -93,16 +92,21 @@ def resolve_follow_up(question: str, history: list[dict]) -> str:
         index = ORDINALS[ordinal.group(1).lower()]
         if items and (index == -1 or index < len(items)):
             return f"{question} {items[index]}"
-    if is_follow_up(question) and users:
-        # the subject is in the last question that stood on its own: "and in 2019?" after "what
-        # about it?" after "what did Ofsted say about care leavers' accommodation?"
-        earlier = []
-        for user in reversed(users):
-            earlier.insert(0, user)
-            if not is_follow_up(user):
-                break
-        return " ".join([question, *earlier])
-    return question
+    earlier = leaned_on(question, history)
+    return " ".join([question, *earlier]) if earlier else question
+
+
+def leaned_on(question: str, history: list[dict]) -> list[str]:
+    """The earlier questions a follow-up leans on, oldest first: back to the last that stood on its own
+    ("and in 2019?" after "what about it?" after "what did Ofsted say about care leavers' accommodation?")."""
+    if not is_follow_up(question):
+        return []
+    earlier: list[str] = []
+    for user in reversed([message_text(m.get("content")) for m in history if m.get("role") == "user"]):
+        earlier.insert(0, user)
+        if not is_follow_up(user):
+            break
+    return earlier
 
 
 def is_follow_up(question: str) -> bool:
@@ -146,13 +150,14 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
     places = named_places(question, library)
-    if not places and is_follow_up(question):
-        # "and what about care leavers?" goes on about the council named before, back to the last
-        # question that stood on its own
-        for earlier in reversed([message_text(m.get("content")) for m in history if m.get("role") == "user"]):
-            places = named_places(earlier, library)
-            if places or not is_follow_up(earlier):
-                break
+    # a follow-up goes on about the council and the year its conversation named ("and what about care
+    # leavers?", "what was she going to do?"), unless it names its own; a year named with a source
+    # ("Ofsted's 2024 report") was that source's, so a follow-up naming another source ("what does the
+    # council report on it?") chooses its own
+    for earlier in reversed(leaned_on(question, history)):
+        places = places or named_places(earlier, library)
+        if not years and not latest and not since_match and not kinds and not publishers:
+            years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", earlier)}))
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
     return Intent(

@@ -130,3 +130,22 @@ def test_a_question_about_a_grade_is_answered_with_the_grade_given_even_when_it_
     answer = two_councils.ask(question)
     assert answer.answered and answer.citations[0].paragraph.label == "judgements"
     assert "Overall effectiveness: Good" in answer.citations[0].quote
+
+
+def test_a_place_only_another_councils_report_mentions_is_not_taken_for_the_home_council(two_councils):
+    # "Example" stands in the Testshire report (its lead inspector's name) and in no Kirklees document
+    answer = two_councils.ask("How are care leavers supported in Example?")
+    assert not answer.answered
+    assert answer.text.startswith("No document about Example is in the library.")
+    # a place the home council's own documents mention is the home council's
+    assert two_councils.ask("How are care leavers supported in Huddersfield?").places == ("Kirklees",)
+
+
+def test_a_follow_up_keeps_the_year_its_conversation_named(two_councils):
+    from assistant.query import analyse
+
+    documents = list(two_councils.index.documents().values())
+    history = [{"role": "user", "content": "Who was appointed commissioner for Kirklees in 2016?"},
+               {"role": "assistant", "content": "..."}]
+    assert analyse("What was she going to do?", history, documents).years == (2016,)
+    assert analyse("What did Ofsted find in 2024?", history, documents).years == (2024,)
