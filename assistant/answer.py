@@ -15,7 +15,7 @@ from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
 from assistant.weights import Weights
 from assistant.weights import load as load_weights
-from ingest.index import tokenize
+from ingest.index import stem_words, tokenize
 
 WHOLE_LIST = -1  # the sentence number of a choice quoting all of a paragraph that is a list under a heading
 COVER_SHEET = "details"  # the label of a report's cover-sheet facts (meeting, date, sign-off)
@@ -202,6 +202,8 @@ class Assistant:
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
                 continue  # the question asks for a figure this sentence does not give
+            if intent.counted and not _counts(text, intent.counted, w):
+                continue  # "how many children": "four independent flats" counts something else
             if intent.wants_grade and not _gives_grade(text):
                 continue  # "how has the judgement changed": a sentence that gives no grade does not say
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
@@ -417,6 +419,18 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     label = LABEL_RE.match(sentence)
     terms = content_terms(label.group(1)) if label else []
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
+
+
+COUNT_WINDOW = 4  # words after a number within which what it counts stands ("four independent flats")
+
+
+def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:
+    """Does a sentence give a number of the thing counted: a number followed closely by one of its words?"""
+    words = re.findall(r"[\w'-]+", YEAR_RE.sub(" ", text))
+    stems = stem_words(words)
+    return any((NUMBER_RE.fullmatch(word) or word[:1].isdigit())
+               and any(_uses(c, set(stems[i + 1:i + 1 + COUNT_WINDOW]), w) for c in counted)
+               for i, word in enumerate(words))
 
 
 def _asks_change(intent: Intent) -> bool:

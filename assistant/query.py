@@ -52,6 +52,7 @@ class Intent:
     latest: bool = False
     over_time: bool = False  # "has it improved", "changed from 2016 to 2024": cite each year
     wants_number: bool = False  # "how many", "average": an answer must hold a number
+    counted: tuple[str, ...] = ()  # "how many care leavers ...": stems of what is counted, which the answer's number must count
     wants_percentage: bool = False  # "what percentage", "what proportion": an answer must hold one
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
@@ -171,6 +172,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         over_time=over_time,
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
+        counted=_counted(lowered),
         wants_date=bool(re.search(r"\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_grade=bool(JUDGEMENT_RE.search(question)),  # "was it rated good?" is answered with the grade given
         history_years=history_years,
@@ -179,6 +181,17 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         place_words=tuple(stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))),
         naming_words=_naming_words(question, documents) + _set_aside_words(lowered),
     )
+
+
+# "how many independent flats has ...": the words after "how many" up to the verb name what is counted
+HOW_MANY_RE = re.compile(r"\bhow many ((?:[a-z'-]+ ){0,3}?[a-z'-]+?)(?= (?:are|is|were|was|have|has|had|did|do|does|will|can|could|"
+                         r"would|should|in|on|at|of|for|with|live|living|get|got|been)\b|[?.,]|$)")
+
+
+def _counted(lowered: str) -> tuple[str, ...]:
+    """The stems of the words naming what a "how many" question counts ("how many care leavers are ...")."""
+    match = HOW_MANY_RE.search(lowered)
+    return tuple(stem_words(match.group(1).split())) if match else ()
 
 
 CONTRASTS = "rather than|as opposed to|instead of"

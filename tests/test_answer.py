@@ -330,3 +330,11 @@ def test_words_of_one_family_count_as_the_question_s_words():
     assert _uses(tokenize(["plan"])[0][0], set(tokenize(["planet"])[0]), w) == 0
     assert _uses(tokenize(["judgement"])[0][0], set(tokenize(["judged"])[0]), w) == RELATED  # ... unless a known ending
     assert _uses(tokenize(["plans"])[0][0], set(tokenize(["planning plan"])[0]), w) == 1
+
+
+def test_how_many_is_answered_only_with_a_number_of_what_is_counted(assistant):
+    flats = assistant.ask("How many independent flats has the council provided for care leavers?")
+    assert flats.answered and (SCRUTINY, "4.4") in cited(flats)
+    # the bundled documents give no count of children in care: "four independent flats" counts something else
+    children = assistant.ask("How many children are in care in Kirklees?")
+    assert all("four independent flats" not in c.quote for c in children.citations if children.answered)
