@@ -421,15 +421,12 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
 
 
-COUNT_WINDOW = 4  # words after a number within which what it counts stands ("four independent flats")
-
-
 def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:
     """Does a sentence give a number of the thing counted: a number followed closely by one of its words?"""
     words = re.findall(r"[\w'-]+", YEAR_RE.sub(" ", text))
     stems = stem_words(words)
     return any((NUMBER_RE.fullmatch(word) or word[:1].isdigit())
-               and any(_uses(c, set(stems[i + 1:i + 1 + COUNT_WINDOW]), w) for c in counted)
+               and any(_uses(c, set(stems[i + 1:i + 1 + w.count_window]), w) for c in counted)
                for i, word in enumerate(words))
 
 

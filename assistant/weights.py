@@ -59,6 +59,8 @@ class Weights:
                                  "counts this much", "select")
     same_words: float = number(0.6, "share of shared 4-word runs that makes one sentence a repeat of another (the "
                                "council quoting Ofsted)", "select")
+    count_window: int = number(4, "words after a number within which what a 'how many' question counts must stand "
+                               "('four independent flats')", "select")
     # -- composing (assistant/answer.py) --
     max_sentences: int = number(5, "sentences in an answer at most", "compose")
     min_sentences: int = number(3, "sentences an answer gives, when that many answer and share a subject word",
