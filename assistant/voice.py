@@ -24,8 +24,9 @@ OFSTED_VOICE_RE = re.compile(
 COUNCIL_VOICE_RE = re.compile(
     rf"\b({COUNCIL})\b.*\b(said|says|added|stated|told|explained|responded|replied)\b|\b(she|he) (said|added)\b|"
     r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
-# "Councillor X, Leader of the Council, said: "..." - the words before a quotation that name its speaker
-ATTRIBUTION_RE = re.compile(r"[^.!?\u201c\u201d\"]*\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)
+# "Councillor X, Leader of the Council, said: "..." - a speech verb before an opening quotation mark
+SPEECH_RE = re.compile(r"\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)
+CLAUSE_END_RE = re.compile(r"[.!?\u201c\u201d\"][^.!?\u201c\u201d\"]*$")  # the last sentence end or quotation mark before a point
 OPENS_QUOTE_RE = re.compile(r"^\s*[\u201c\"]")
 # an item of a bulleted list: a bullet character anywhere, a dash or star starting a line
 BULLET_RE = re.compile(r"\s*[\u2022\u25aa\u25e6]|(?:^|\n)\s*[-*\u2013]\s")
@@ -43,9 +44,9 @@ def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph])
     if speaker or not OPENS_QUOTE_RE.match(paragraph.text):
         return speaker
     for before in earlier[:RUN_ON]:
-        attribution = ATTRIBUTION_RE.search(before.text)
+        attribution = next(attributions(before.text), "")
         if attribution:
-            return attribution.group(0)
+            return attribution
         if not OPENS_QUOTE_RE.match(before.text):
             return ""
     return ""
@@ -80,12 +81,26 @@ def list_introduced(paragraph: Paragraph, sentence: int) -> str:
 
 def _open_attribution(prefix: str) -> str:
     """The last attribution in `prefix` whose quotation is still open at its end."""
-    found = list(ATTRIBUTION_RE.finditer(prefix))
+    found = list(SPEECH_RE.finditer(prefix))
     if not found:
         return ""
-    rest = prefix[found[-1].end():]
+    last = found[-1]
+    rest = prefix[last.end():]
     closed = "\u201d" in rest or rest.count('"') % 2 == 1
-    return "" if closed else found[-1].group(0)
+    return "" if closed else _clause(prefix, last)
+
+
+def attributions(text: str):
+    """Each "Councillor X, Leader of the Council, said: "": the words before a quotation that name its
+    speaker, from the start of their clause to the opening quotation mark."""
+    return (_clause(text, match) for match in SPEECH_RE.finditer(text))
+
+
+def _clause(text: str, speech: re.Match) -> str:
+    """The text from the start of the clause holding the speech verb to the end of the match: found
+    backwards from the verb, so that a long text costs one pass, not one per position."""
+    before = CLAUSE_END_RE.search(text, 0, speech.start())
+    return text[before.start() + 1 if before else 0:speech.end()]
 
 
 def voice_match(text: str, document: Document, intent: Intent, speaker: str = "") -> int:
