@@ -5,7 +5,9 @@
     ASSISTANT_DATA_DIR=/tmp/eval-index python scripts/fit_weights.py eval/questions.jsonl --ablate
 
 Coordinate search: each fitted number in turn is tried at a few values around its current one, on the
-`train` split only, and kept where accuracy (ties broken by citation precision) is best. The held-out
+`train` split only, and kept where the objective is best: right answers, less one for each question
+the sources do not answer that was answered anyway (a wrong citation is worse than no answer), ties
+broken by citation precision. The held-out
 split is scored with the starting and the fitted numbers and never used to choose. `--write` saves the
 fitted values, with both splits' figures, to assistant/weights.json, which answering reads over the
 defaults in assistant/weights.py. `--ablate` scores both splits with each bonus weight set to 0: a number
@@ -72,7 +74,11 @@ def evaluate(index, embedder, weights: Weights, questions: list[dict], cache: di
 
 
 def objective(result: dict) -> tuple[float, float]:
-    return result["accuracy"]["rate"] or 0.0, result["citation_precision"]["rate"] or 0.0
+    """Right answers, less one for each question the sources do not answer that was answered all the same
+    (a wrong citation is worse than no answer); ties broken by citation precision."""
+    refusals = result["refusal_accuracy"]
+    answered_wrongly = refusals["of"] - refusals["n"]
+    return result["accuracy"]["n"] - answered_wrongly, result["citation_precision"]["rate"] or 0.0
 
 
 def figures(result: dict) -> str:
