@@ -19,7 +19,8 @@ from ingest.index import stem_words, tokenize
 
 WHOLE_LIST = -1  # the sentence number of a choice quoting all of a paragraph that is a list under a heading
 COVER_SHEET = "details"  # the label of a report's cover-sheet facts (meeting, date, sign-off)
-NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|half)\b", re.I)
+NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|"
+                       r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
@@ -425,7 +426,7 @@ def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:
     """Does a sentence give a number of the thing counted: a number followed closely by one of its words?"""
     words = re.findall(r"[\w'-]+", YEAR_RE.sub(" ", text))
     stems = stem_words(words)
-    return any((NUMBER_RE.fullmatch(word) or word[:1].isdigit())
+    return any(NUMBER_RE.match(word)  # "14", "fourteen", "forty-two"
                and any(_uses(c, set(stems[i + 1:i + 1 + w.count_window]), w) for c in counted)
                for i, word in enumerate(words))
 

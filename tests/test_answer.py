@@ -338,3 +338,11 @@ def test_how_many_is_answered_only_with_a_number_of_what_is_counted(assistant):
     # the bundled documents give no count of children in care: "four independent flats" counts something else
     children = assistant.ask("How many children are in care in Kirklees?")
     assert all("four independent flats" not in c.quote for c in children.citations if children.answered)
+
+
+def test_a_number_written_in_words_is_a_number():
+    from assistant.answer import _counts
+    from assistant.weights import Weights
+
+    assert _counts("The council has recruited fourteen new foster carers since the spring.", ("foster", "carer"), Weights())
+    assert _counts("Forty-two care leavers live in their own homes.", ("care", "leaver"), Weights())
