@@ -12,6 +12,7 @@ import html
 import re
 
 from assistant.records import Answer, Citation, Document, Paragraph
+from ingest.describe import MONTHS
 
 AROUND = 1  # paragraphs shown either side of a cited one
 MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -81,8 +82,7 @@ def md_text(text: str) -> str:
     return html.escape(MARKDOWN_SPECIAL_RE.sub(r"\\\1", text or ""), quote=False)
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTH_NAMES = tuple(month.capitalize() for month in MONTHS)  # one list of the months, kept with the reading of dates
 ASSIGNED = "the document prints no paragraph numbers, so this app counts them from its start"
 
 
@@ -94,7 +94,7 @@ def human_date(iso: str | None) -> str:
     year, month, day = match.groups()
     if not month or not 1 <= int(month) <= 12:
         return year
-    return f"{int(day)} {MONTHS[int(month) - 1]} {year}" if day else f"{MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)} {MONTH_NAMES[int(month) - 1]} {year}" if day else f"{MONTH_NAMES[int(month) - 1]} {year}"
 
 
 def short_source(citation: Citation) -> str:

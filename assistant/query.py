@@ -11,6 +11,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from assistant.glossary import in_report_words
 from assistant.places import library_places, named_places
 from assistant.records import Document
+from ingest.describe import MONTHS
 from ingest.index import stem_words, tokenize
 
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
@@ -36,8 +37,7 @@ GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b"
 GRADES = "outstanding good requires improvement inadequate"
 LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
 # the months a question names say when, as its years do ("Ofsted's July 2024 visit")
-MONTH_WORDS = set(stem_words(["january", "february", "march", "april", "may", "june", "july", "august", "september",
-                              "october", "november", "december"]))
+MONTH_WORDS = set(stem_words(list(MONTHS)))
 OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv", "sinc"}
 
 
