@@ -116,7 +116,10 @@ class Assistant:
         documents = list(self.index.documents().values())
         intent = analyse(question, history, documents)
         record(("analyse", intent))
-        unknown = self._unknown_names(question) or (self._places_not_held(question, documents) if not intent.places else [])
+        # the publishers' and titles' words: a name in them is one of the library's own
+        described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()
+        unknown = self._unknown_names(question, described) or (
+            self._places_not_held(question, documents, described) if not intent.places else [])
         if unknown:
             return [], Answer(question=question, text=not_in_library(unknown, documents), answered=False)
         asked = list(intent.places)
@@ -145,21 +148,19 @@ class Assistant:
 
     # -- choosing sentences ---------------------------------------------------------------------
 
-    def _unknown_names(self, question: str) -> list[str]:
+    def _unknown_names(self, question: str, described: str) -> list[str]:
         """Proper names in the question that appear nowhere in the sources (another council, say)."""
         words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]{2,})\b", question)
-        described = " ".join(f"{d.publisher} {d.title}" for d in self.index.documents().values()).lower()
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 
-    def _places_not_held(self, question: str, documents: list[Document]) -> list[str]:
+    def _places_not_held(self, question: str, documents: list[Document], described: str) -> list[str]:
         """Places the question names as places ("in Norfolk", "Norfolk's children's services") that are no
         council of the library's and that no document of the home council mentions: the question is
         about somewhere the library holds nothing on, though another council's report may name it."""
-        described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()
         home = scopes([], None, documents)[0].filters
-        versions = {e["version"] for doc_id, e in self.index.entries().items()
-                    if home is None or home.allows(self.index.documents()[doc_id])}
+        entries = self.index.entries()
+        versions = {entries[d.id]["version"] for d in documents if home is None or home.allows(d)}
         absent = []
         for name in dict.fromkeys(m.group("name") or m.group("name2") for m in PLACE_POSITION_RE.finditer(question)):
             if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
