@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant import settings
 from assistant.records import Document, Filters
@@ -22,6 +23,7 @@ BODY_PREFIX_RE = re.compile(r"^(?:(?:City|County|Borough|District)(?: and County
 BODY_SUFFIX_RE = re.compile(r"\s+(?:City|County|Borough|District|(?:Children(?:'s| and Families)? )?(?:Services )?Trust)$", re.I)
 
 
+@lru_cache(maxsize=4096)  # called for every document on every question; the library's places are few
 def council_name(place: str) -> str:
     """The council a place names, as a question would: "City of Bradford" -> "Bradford", "Hammersmith &
     Fulham" -> "Hammersmith and Fulham", "St. Helens Metropolitan Borough Council" -> "St Helens"."""

@@ -83,8 +83,8 @@ class Retriever:
         # the cover of each of the few documents asked about (its dates, lead inspector and grades come
         # first) is always considered: questions about those facts share few words with them
         few = named or allowed
-        covers = {f"{entries[doc_id]['version']}#{order}" for doc_id in few for order in COVER_ORDERS} if len(few) <= w.cover_documents else set()
-        keys = list(dict.fromkeys([*dense, *lexical, *subject, *covers]))
+        covers = {(doc_id, order) for doc_id in few for order in COVER_ORDERS} if len(few) <= w.cover_documents else set()
+        keys = list(dict.fromkeys([*dense, *lexical, *subject, *(f"{entries[d]['version']}#{o}" for d, o in covers)]))
         paragraphs = self.index.get_paragraphs(keys)
         vectors = self.index.sentence_vectors(list(paragraphs))
         top_lexical = max(lexical.values(), default=0.0) or 1.0
@@ -117,7 +117,7 @@ class Retriever:
         best_words = [c for c in sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:w.lexical_keep]
                       if c.hit.lexical >= w.lexical_strong and c not in best_named]
         kept = {id(c) for c in (*candidates[:k], *best_named, *best_words)}
-        cover = [c for c in candidates[k:] if id(c) not in kept and self.index.record_id(c.hit.paragraph) in covers]
+        cover = [c for c in candidates[k:] if id(c) not in kept and (c.document.id, c.hit.paragraph.order) in covers]
         return candidates[:k] + best_named + best_words + cover
 
 
