@@ -891,6 +891,11 @@ def serve_from_settings(host: str, port: int, auth: Login | None) -> None:
         print("Building the index from the bundled corpus (first run)...")
         print(ingest([settings.corpus_dir()], index, embedder).summary())
     embedder.model  # noqa: B018 - load it now, not while the first person waits for an answer
+    import torch
+
+    # several answers run at once (ASK_CONCURRENCY), each embedding one short question: two torch threads
+    # each on two cores contend, and one each answered more per second in scripts/load_test.py
+    torch.set_num_threads(1)
     assistant = Assistant(index, embedder)
     generator = None
     if settings.get("LLM_URL"):

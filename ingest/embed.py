@@ -49,7 +49,7 @@ class Embedder:
         return self.model.max_seq_length - 2
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True))
+        return np.asarray(self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False))
 
     def embed_paragraphs(self, paragraphs: list[Paragraph]) -> list[ParagraphVectors]:
         """Vectors for each paragraph, its chunks and its sentences.

@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -180,6 +181,7 @@ class Index:
         self.server = server_address() if server is True else server
         self._client = client
         self._paragraph_cache: dict[str, Paragraph] = {}
+        self._documents_cache: tuple[dict, dict[str, Document]] | None = None  # (the entries read, their documents)
         self._collections: dict[str, object] = {}
         self._registry_cache: tuple[object, dict] | None = None
         self._generation = 0  # of the shared embedded client this instance's collections came from
@@ -196,9 +198,10 @@ class Index:
                 self._registry_cache = (time.monotonic(), registry)
             return self._registry_cache[1]
         path = self.data_dir / REGISTRY
-        if not path.exists():
+        try:
+            key = _stamp(path)  # one stat a call: answering asks for the entries several times
+        except FileNotFoundError:
             return {"documents": {}}
-        key = _stamp(path)
         shared = self._shared()
         if shared is not None and key != shared.stamp:
             if shared.stamp is not None:
@@ -239,7 +242,10 @@ class Index:
         return self._registry()["documents"]
 
     def documents(self) -> dict[str, Document]:
-        return {doc_id: _document(entry) for doc_id, entry in self.entries().items()}
+        entries = self.entries()
+        if self._documents_cache is None or self._documents_cache[0] is not entries:  # read again since
+            self._documents_cache = (entries, {doc_id: _document(entry) for doc_id, entry in entries.items()})
+        return dict(self._documents_cache[1])
 
     def document(self, doc_id: str) -> Document | None:
         entry = self.entries().get(doc_id)
@@ -514,14 +520,16 @@ class Index:
     @_store_errors
     def sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
         """Each paragraph's sentence vectors, (n, 384), stored at ingest."""
-        # by record id ("version#order.sN"): a metadata filter costs several times more at 10,000 paragraphs
+        # by record id ("version#order.sN"), vectors only: a metadata filter costs several times more at
+        # 10,000 paragraphs, and reading each record's metadata costs more than its vector
         ids = [f"{key}.s{n}" for key, paragraph in self.get_paragraphs(keys).items() for n in range(len(paragraph.sentences))]
         if not ids:
             return {}
-        got = self.collection("sentences").get(ids=ids, include=["embeddings", "metadatas"])
+        got = self.collection("sentences").get(ids=ids, include=["embeddings"])
         rows: dict[str, list[tuple[int, np.ndarray]]] = {}
-        for vector, meta in zip(got["embeddings"], got["metadatas"]):
-            rows.setdefault(meta["paragraph"], []).append((meta["n"], np.asarray(vector)))
+        for rid, vector in zip(got["ids"], got["embeddings"]):
+            paragraph, n = rid.rsplit(".s", 1)
+            rows.setdefault(paragraph, []).append((int(n), np.asarray(vector)))
         return {k: np.asarray([v for _, v in sorted(r, key=lambda x: x[0])]) for k, r in rows.items()}
 
     @_store_errors
@@ -536,17 +544,22 @@ class Index:
         share = sum(entries[v]["paragraphs"] for v in scope) / max(1, sum(e["paragraphs"] for e in entries.values()))
         scores: dict[str, float] = {}
         for name in ("chunks", "sentences"):
-            for distance, meta in self._nearest(name, vector, k, where, scope, share):
-                pid = meta["paragraph"]
+            for distance, rid in self._nearest(name, vector, k, where, scope, share):
+                pid = rid.rsplit(".", 1)[0]  # "version#order.c0" or ".s3": the paragraph's record id
                 scores[pid] = max(scores.get(pid, -1.0), 1.0 - distance)
-        return scores
+        # a hit whose paragraph is gone is a record another process deleted since this one loaded its vector
+        # index (a repair): not an answer. Asked of the store by id alone, which costs little.
+        found = set(self.collection("paragraphs").get(ids=list(scores), include=[])["ids"]) if scores else set()
+        return {pid: score for pid, score in scores.items() if pid in found}
 
     def _nearest(self, name: str, vector: np.ndarray, k: int, where: dict | None, scope: set[str],
-                 share: float) -> list[tuple[float, dict]]:
-        """The k records of `scope` nearest the vector, as (distance, metadata). Chroma's filtered search
+                 share: float) -> list[tuple[float, str]]:
+        """The k records of `scope` nearest the vector, as (distance, record id). Chroma's filtered search
         costs in proportion to the records the filter admits (120 ms for `version $in` every version of
         10,000 paragraphs, against 5 ms unfiltered), so when the scope is most of the index this asks
-        for more neighbours unfiltered and keeps those in scope, and filters only when that falls short."""
+        for more neighbours unfiltered and keeps those in scope, and filters only when that falls short.
+        Only ids and distances are read: a record's id names its version and paragraph, and reading
+        metadata costs Chroma about 0.2 ms a record, ten times the search."""
         collection = self.collection(name)
         query = [np.asarray(vector).tolist()]
         wanted = math.ceil(OVERFETCH * k / max(share, 1e-9))
@@ -554,15 +567,13 @@ class Index:
         # 2019" when older reports say it best), the most neighbours unfiltered still cost far less
         # than the filter (0.6-0.9 s at 100,000 paragraphs)
         for n in sorted({wanted, MAX_OVERFETCH}) if wanted <= MAX_OVERFETCH else ():
-            result = collection.query(query_embeddings=query, n_results=n, where=where, include=["distances", "metadatas"])
-            # a hit without metadata is a record deleted since this process loaded its vector index (a repair
-            # by another process): gone, not an answer
-            rows = [(d, m) for d, m in zip(result["distances"][0], result["metadatas"][0]) if m and m["version"] in scope]
+            result = collection.query(query_embeddings=query, n_results=n, where=where, include=["distances"])
+            rows = [(d, rid) for d, rid in zip(result["distances"][0], result["ids"][0]) if rid.split("#")[0] in scope]
             if len(rows) >= k or len(result["ids"][0]) < n:  # enough, or everything there is
                 return rows[:k]
         result = collection.query(query_embeddings=query, n_results=k, where=_and({"version": {"$in": sorted(scope)}}, where),
-                                  include=["distances", "metadatas"])
-        return [(d, m) for d, m in zip(result["distances"][0], result["metadatas"][0]) if m]
+                                  include=["distances"])
+        return list(zip(result["distances"][0], result["ids"][0]))
 
     # -- the lexical index ----------------------------------------------------------------------
 
@@ -670,13 +681,24 @@ def stem_words(words: list[str]) -> list[str]:
     return _stemmer()([w.lower() for w in words])
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Stemmed content words of each text: what BM25 indexes, and what answers compare."""
-    import bm25s
+TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern, on lower-cased text
 
-    if not texts:
-        return []
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.tokenization import _infer_stopwords
+
+    return frozenset(_infer_stopwords("en"))
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Stemmed content words of each text: what BM25 indexes, and what answers compare.
+
+    The same words as `bm25s.tokenize(texts, stopwords="en", stemmer=...)` (a test holds them equal),
+    done directly: bm25s rebuilds its stopword set for every text, which made tokenising a question's
+    few hundred candidate sentences a tenth of answering."""
+    stopwords, stem = _stopwords(), _stemmer()
+    return [stem([t for t in TOKEN_RE.findall(text.lower()) if t not in stopwords]) for text in texts]
 
 
 def _document(entry: dict) -> Document:

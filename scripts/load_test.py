@@ -88,7 +88,7 @@ async def call(client, url: str, api_name: str, data: list) -> list:
 
 async def ask(client, url: str, question: str) -> str:
     """One question through the app's `ask` event (no filters); returns the answer's Markdown."""
-    chat = (await call(client, url, "ask", [question, [], [], []]))[0]
+    chat = (await call(client, url, "ask", [question, [], [], [], []]))[0]
     text = " ".join(part.get("text", "") for part in chat[-1]["content"]) if chat else ""
     if not chat or chat[-1]["role"] != "assistant" or text.startswith("Sorry"):
         raise RuntimeError(f"no answer: {text[:200]}")

@@ -143,7 +143,7 @@ async def oversize_questions(url: str, process: subprocess.Popen) -> list[bool]:
 
         *refusals, during = await asyncio.gather(
             *(client.post(f"{url}gradio_api/call/ask", json={"data": [huge, [], [], []]}) for _ in range(4)), timed_normal())
-        long_one = plain((await load_test.call(client, url, "ask", ["care leavers " * 2_000, [], [], []]))[-1])
+        long_one = plain((await load_test.call(client, url, "ask", ["care leavers " * 2_000, [], [], [], []]))[-1])
     print(f"    idle: {idle:.2f} s; during: {during:.2f} s; the big ones were told: HTTP {refusals[0].status_code} "
           f"{refusals[0].text}")
     print(f"    a 26,000-character question was told: {long_one}")

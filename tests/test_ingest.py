@@ -443,3 +443,14 @@ def test_cli_ingest_metadata_options_need_exactly_one_file(run_cli, tmp_path):
     assert result.returncode == 2
     assert "give exactly one file" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_tokenize_gives_the_words_bm25s_gives():
+    """The BM25 index was built on bm25s's tokens; answering compares words with index.tokenize, so they must agree."""
+    import bm25s
+
+    texts = [line for path in sorted((PROJECT_ROOT / "corpus").glob("*.txt")) for line in path.read_text().splitlines()]
+    texts += ["Don't e-mail £4million to the 17* Café in 2024/25", "", "a I"]
+    expected = bm25s.tokenize(texts, stopwords="en", stemmer=index_module._stemmer(), return_ids=False, show_progress=False)
+    assert index_module.tokenize(texts) == expected
+    assert index_module.tokenize(["Care leavers' accommodation"]) == [["care", "leaver", "accommod"]]
