@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
@@ -73,9 +74,10 @@ def _who_and_when(document: Document) -> str:
     return f"{who} ({document.year} {kind}):"
 
 
-def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=20_000)  # a follow-up compares every candidate sentence with every sentence said before
+def _shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
     words = re.findall(r"[a-z0-9]+", text.lower())
-    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+    return frozenset(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1)))
 
 
 def _same_words(a: str, b: str, w: Weights) -> bool:
@@ -199,6 +201,7 @@ class Assistant:
                      and float(c.sentence_scores.max(initial=0.0)) <= nearest_elsewhere}
         already_said = [piece for m in history if m.get("role") == "assistant"
                         for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
+        said_shingles = frozenset().union(*map(_shingles, already_said))  # what shares none of these repeats nothing
         changes = _asks_change(intent)
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
@@ -212,7 +215,8 @@ class Assistant:
                 continue  # "published this morning" is dated by its document
             # in a grade question every sentence left gives a grade, and a short row says enough: "Overall effectiveness: Good"
             too_short = len(text.split()) < 4 and not intent.wants_grade
-            if too_short or candidate.hit.paragraph.key in off_cover or any(_same_words(text, said, w) for said in already_said):
+            repeats = _shingles(text) & said_shingles and any(_same_words(text, said, w) for said in already_said)
+            if too_short or candidate.hit.paragraph.key in off_cover or repeats:
                 continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said
             if i == WHOLE_LIST:
                 dense = candidate.heading_score

@@ -12,10 +12,10 @@ from assistant.records import Document, Filters, Hit
 from assistant.voice import BULLET_RE
 from assistant.weights import Weights
 from assistant.weights import load as load_weights
-from ingest.index import tokenize
+from ingest.index import Bounded, tokenize
 
 COVER_ORDERS = (0, 1)  # the paragraphs a report opens with: its cover facts ("details") and its grades ("judgements")
-HEADING_CACHE = 10_000  # headings' vectors kept; the cache starts again beyond this (a bound on memory, not a weight)
+HEADING_CACHE = 10_000  # headings' vectors kept, the oldest forgotten beyond this (a bound on memory, not a weight)
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,16 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.weights = weights or load_weights()
-        self._heading_vectors: dict[str, np.ndarray] = {}
+        self._heading_vectors = Bounded(HEADING_CACHE)
 
     def heading_vectors(self, headings: list[str]) -> np.ndarray:
         """Vectors of section headings, each embedded once: the same few recur in many answers."""
-        missing = [h for h in dict.fromkeys(headings) if h not in self._heading_vectors]
+        kept = {h: v for h in dict.fromkeys(headings) if (v := self._heading_vectors.get(h)) is not None}
+        missing = [h for h in dict.fromkeys(headings) if h not in kept]
         if missing:
-            if len(self._heading_vectors) > HEADING_CACHE:
-                self._heading_vectors.clear()
-            self._heading_vectors.update(zip(missing, self.embedder.embed_queries(missing)))
-        return np.array([self._heading_vectors[h] for h in headings])
+            for heading, vector in zip(missing, self.embedder.embed_queries(missing)):
+                kept[heading] = self._heading_vectors[heading] = vector
+        return np.array([kept[h] for h in headings])
 
     def search(self, intent: Intent, k: int = 10, filters: Filters | None = None) -> list[Candidate]:
         """The k best paragraphs for the question, each with its sentences' similarities."""

@@ -28,7 +28,7 @@ import re
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -54,6 +54,27 @@ REGISTRY_TTL = 1.0  # seconds a server-mode instance trusts its copy of the regi
 VERIFY_BATCH = 500  # records per Chroma call when verifying the store against the registry
 VERIFY_NEIGHBOURS = 10  # a record must be among this many nearest its own vector (or found among the missed alone)
 VERIFY_TIES = 1000  # most missed records searched among at once
+PARAGRAPHS_KEPT = 20_000  # paragraphs read from the store and kept in memory (about 2 KB each)
+SENTENCE_VECTORS_KEPT = 2_000  # paragraphs whose sentence vectors are kept (about 8 KB each): related questions share them
+
+
+class Bounded(OrderedDict):
+    """A dict that forgets its oldest entries beyond `size`: a cache whose memory a long-running app
+    cannot grow without bound."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+def _kept(cache: Bounded, keys: list[str]) -> dict:
+    """The cached values of these keys, read once each (another thread may evict one meanwhile)."""
+    return {key: value for key in keys if (value := cache.get(key)) is not None}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -180,7 +201,8 @@ class Index:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.server = server_address() if server is True else server
         self._client = client
-        self._paragraph_cache: dict[str, Paragraph] = {}
+        self._paragraph_cache: Bounded = Bounded(PARAGRAPHS_KEPT)  # record id -> Paragraph (records never change)
+        self._sentence_vector_cache: Bounded = Bounded(SENTENCE_VECTORS_KEPT)  # record id -> (n, 384) float32
         self._documents_cache: tuple[dict, dict[str, Document]] | None = None  # (the entries read, their documents)
         self._collections: dict[str, object] = {}
         self._registry_cache: tuple[object, dict] | None = None
@@ -515,22 +537,24 @@ class Index:
             got = self.collection("paragraphs").get(ids=missing, include=["documents", "metadatas"])
             for rid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 self._paragraph_cache[rid] = _paragraph(text, meta)
-        return {k: self._paragraph_cache[k] for k in keys if k in self._paragraph_cache}
+        return _kept(self._paragraph_cache, keys)
 
     @_store_errors
     def sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
-        """Each paragraph's sentence vectors, (n, 384), stored at ingest."""
+        """Each paragraph's sentence vectors, (n, 384), stored at ingest (and kept: a record never changes)."""
+        paragraphs = self.get_paragraphs([k for k in keys if k not in self._sentence_vector_cache])
         # by record id ("version#order.sN"), vectors only: a metadata filter costs several times more at
         # 10,000 paragraphs, and reading each record's metadata costs more than its vector
-        ids = [f"{key}.s{n}" for key, paragraph in self.get_paragraphs(keys).items() for n in range(len(paragraph.sentences))]
-        if not ids:
-            return {}
-        got = self.collection("sentences").get(ids=ids, include=["embeddings"])
-        rows: dict[str, list[tuple[int, np.ndarray]]] = {}
-        for rid, vector in zip(got["ids"], got["embeddings"]):
-            paragraph, n = rid.rsplit(".s", 1)
-            rows.setdefault(paragraph, []).append((int(n), np.asarray(vector)))
-        return {k: np.asarray([v for _, v in sorted(r, key=lambda x: x[0])]) for k, r in rows.items()}
+        ids = [f"{key}.s{n}" for key, paragraph in paragraphs.items() for n in range(len(paragraph.sentences))]
+        if ids:
+            got = self.collection("sentences").get(ids=ids, include=["embeddings"])
+            rows: dict[str, list[tuple[int, np.ndarray]]] = {}
+            for rid, vector in zip(got["ids"], got["embeddings"]):
+                paragraph, n = rid.rsplit(".s", 1)
+                rows.setdefault(paragraph, []).append((int(n), vector))
+            for key, row in rows.items():
+                self._sentence_vector_cache[key] = np.asarray([v for _, v in sorted(row, key=lambda x: x[0])], dtype=np.float32)
+        return _kept(self._sentence_vector_cache, keys)
 
     @_store_errors
     def dense_search(self, vector: np.ndarray, k: int, where: dict | None = None,

@@ -4,7 +4,10 @@
     .venv/bin/python scripts/load_test.py --url http://127.0.0.1:7860/ --users 20 --seconds 60
 
 Each user asks one question after another, without pause, through the same `ask` event the Ask
-button runs, by Gradio's HTTP API (POST /gradio_api/call/ask, then read the event stream). The
+button runs, by Gradio's HTTP API (POST /gradio_api/call/ask, then read the event stream), in a
+session of its own as a browser tab is, starting a new one (as a new visit or "New conversation"
+does) every --conversation questions; --conversation 1 makes every question a new session, as an
+API client sending no session does (Gradio then builds a session's state for each call). The
 users are asyncio tasks sharing one httpx client, so that simulating them takes little of the CPU
 the app needs (gradio_client spends about 0.1 s of its own per call). Prints answers per second,
 median and 95th-percentile latency, and errors. Aim: no errors, p95 under 2 s on 2 cores.
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,10 +71,11 @@ def start_app(settings: dict | None = None) -> tuple[subprocess.Popen, str]:
     raise SystemExit("app.py did not start within 300 s")
 
 
-async def call(client, url: str, api_name: str, data: list) -> list:
-    """One call of a Gradio event by its API name (POST /gradio_api/call/NAME, then its event stream);
-    returns the outputs of its last message."""
-    response = await client.post(f"{url}gradio_api/call/{api_name}", json={"data": data})
+async def call(client, url: str, api_name: str, data: list, session: str | None = None) -> list:
+    """One call of a Gradio event by its API name (POST /gradio_api/call/NAME, then its event stream),
+    in the session given (None: a new one); returns the outputs of its last message."""
+    body = {"data": data, **({"session_hash": session} if session else {})}
+    response = await client.post(f"{url}gradio_api/call/{api_name}", json=body)
     response.raise_for_status()
     event_id = response.json()["event_id"]
     event = None
@@ -86,16 +91,16 @@ async def call(client, url: str, api_name: str, data: list) -> list:
     raise RuntimeError("the event stream ended without an answer")
 
 
-async def ask(client, url: str, question: str) -> str:
-    """One question through the app's `ask` event (no filters); returns the answer's Markdown."""
-    chat = (await call(client, url, "ask", [question, [], [], [], []]))[0]
+async def ask(client, url: str, question: str, session: str | None = None) -> str:
+    """One question through the app's `ask` event (no filters), in the session given; returns the answer's Markdown."""
+    chat = (await call(client, url, "ask", [question, [], [], [], []], session))[0]
     text = " ".join(part.get("text", "") for part in chat[-1]["content"]) if chat else ""
     if not chat or chat[-1]["role"] != "assistant" or text.startswith("Sorry"):
         raise RuntimeError(f"no answer: {text[:200]}")
     return text
 
 
-async def run(url: str, users: int, seconds: float) -> tuple[list[float], list[str], float]:
+async def run(url: str, users: int, seconds: float, conversation: int = 10) -> tuple[list[float], list[str], float]:
     import httpx
 
     latencies: list[float] = []
@@ -107,13 +112,15 @@ async def run(url: str, users: int, seconds: float) -> tuple[list[float], list[s
         until = began + seconds
 
         async def user(number: int) -> None:
-            asked = number
+            asked = 0
             while time.perf_counter() < until:
-                question = QUESTIONS[asked % len(QUESTIONS)]
+                if asked % conversation == 0:
+                    session = uuid.uuid4().hex[:11]
+                question = QUESTIONS[(number + asked) % len(QUESTIONS)]
                 asked += 1
                 start = time.perf_counter()
                 try:
-                    await ask(client, url, question)
+                    await ask(client, url, question, session)
                     latencies.append(time.perf_counter() - start)
                 except Exception as exc:
                     errors.append(f"user {number}: {type(exc).__name__}: {exc}")
@@ -127,17 +134,19 @@ def main() -> int:
     parser.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860/; default: start app.py")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--conversation", type=int, default=10, help="questions per session (default 10)")
     args = parser.parse_args()
 
     process, url = (None, args.url.rstrip("/") + "/") if args.url else start_app()
     try:
-        latencies, errors, elapsed = asyncio.run(run(url, args.users, args.seconds))
+        latencies, errors, elapsed = asyncio.run(run(url, args.users, args.seconds, args.conversation))
     finally:
         if process:
             process.terminate()
             process.wait(30)
 
-    print(f"{args.users} users asking for {args.seconds:.0f} s at {url} ({os.cpu_count()} cores)")
+    print(f"{args.users} users asking for {args.seconds:.0f} s at {url} ({os.cpu_count()} cores), "
+          f"{args.conversation} questions a session")
     print(summary(latencies, errors, elapsed))
     return 1 if errors else 0
 
