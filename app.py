@@ -334,12 +334,13 @@ class Views:
 
 
 def _history(turns: list[dict]) -> list[dict]:
-    """The last turns of the conversation as the assistant reads them: plain text, oldest first."""
+    """The last turns of the conversation as the assistant reads them, oldest first: each answer's text
+    and its record, whose citations a follow-up goes on from ("the second of those", nothing said twice)."""
     history = []
     for turn in turns[-HISTORY_TURNS:]:
         if turn["answer"] is not None:
             history += [{"role": "user", "content": turn["question"]},
-                        {"role": "assistant", "content": turn["answer"].text}]
+                        {"role": "assistant", "content": turn["answer"].text, "answer": turn["answer"]}]
     return history
 
 

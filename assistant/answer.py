@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
-from assistant.query import GRADE_RE, JUDGEMENT_WORDS, MONTH_WORDS, Intent, analyse, frame_words, message_text, question_wording
+from assistant.query import GRADE_RE, JUDGEMENT_WORDS, MONTH_WORDS, Intent, analyse, frame_words, question_wording, said
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
@@ -49,6 +49,7 @@ class Choice:
     overlap: float = 0.0  # share of the question's subject words (IDF-weighted) the sentence uses
     dense: float = 0.0  # cosine similarity of the sentence to the question
     speaker: str = ""  # the words saying whose the sentence is: a quotation's speaker, a list's lead-in
+    named: bool = False  # a labelled line ("Inspection dates: ...") that is all the question asks for
 
 
 def short_heading(document: Document) -> str:
@@ -199,8 +200,7 @@ class Assistant:
                      and not any(_asks_for_label(line, wording, w) for line in c.hit.paragraph.sentence_texts())
                      and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) < w.words_answer
                      and float(c.sentence_scores.max(initial=0.0)) <= nearest_elsewhere}
-        already_said = [piece for m in history if m.get("role") == "assistant"
-                        for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(m.get("content")))]
+        already_said = [piece for m in history if m.get("role") == "assistant" for piece in said(m)]
         said_shingles = frozenset().union(*map(_shingles, already_said))  # what shares none of these repeats nothing
         changes = _asks_change(intent)
         scored = []
@@ -223,7 +223,11 @@ class Assistant:
             else:
                 dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             section_terms = sections[candidate.hit.paragraph.key]
-            overlap = 1.0 if _asks_for_label(text, wording, w) else _overlap(asked, sentence_terms, section_terms, w=w)
+            named_fact = _asks_for_label(text, wording, w)
+            # ... and the question asks for the kind of fact it gives, a date or a grade ("when were the inspection
+            # dates?"), not about something its words name ("what did the lead inspector say about X?")
+            named = named_fact and (intent.wants_date or intent.wants_grade)
+            overlap = 1.0 if named_fact else _overlap(asked, sentence_terms, section_terms, w=w)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
             graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade else overlap
@@ -234,11 +238,14 @@ class Assistant:
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += w.voice_weight * voice
-            if headline and OVERALL in sentence_terms:
+            # the line that is the fact asked for by its name: its label ("when were the inspection dates":
+            # "Inspection dates: ..."), or the overall judgement in a question about a grade of no named area;
+            # the sentences that merely use its words ("since the last inspection in 2019") do not say it
+            if named_fact or headline and OVERALL in sentence_terms:
                 score += w.headline_weight
             if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
                 score += w.change_weight
-            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker))
+            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker, named))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
             # one that merely mentions it ("we will use the review to ...") cannot
@@ -256,6 +263,8 @@ class Assistant:
             return []
         if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
             return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
+        # a question asking for a labelled fact by its name is answered by that line, not by sentences using its words
+        scored = [c for c in scored if c.named] or scored
         if over_time and len(intent.years) > 1:
             # "from 2016 to 2024": every year in the range, not only the two named
             low, high = min(intent.years), max(intent.years)

@@ -74,22 +74,36 @@ def message_text(content) -> str:
     return str(content or "")
 
 
+LIST_RE = re.compile(r"(?:^|\s|;)\(?\d+[).]\s+|\n\s*[-*\u2022]\s+")  # "1) a; 2) b", or bulleted lines
+
+
 def _list_items(text: str) -> list[str]:
     """Items of an enumerated answer: "1) a; 2) b", bullets, or lines."""
-    parts = re.split(r"(?:^|\s|;)\(?\d+[).]\s+|\n\s*[-*\u2022]\s+", text)
+    parts = LIST_RE.split(text)
     items = [p.strip(" ;.\n") for p in parts if p and len(p.split()) >= 2]
     return items[1:] if len(items) > 1 and not re.match(r"^\(?1[).]", text.strip()) else items
+
+
+def said(message: dict) -> list[str]:
+    """What an assistant message said, piece by piece: its Answer record's quotes (each list among them
+    item by item) when it carries one under "answer", as the web app's conversations do; otherwise its
+    text, split into sentences and list items (a history given as JSON has only text)."""
+    answer = message.get("answer")
+    if answer is not None:
+        return [item for c in answer.citations for item in (_list_items(c.quote) if LIST_RE.search(c.quote) else [c.quote])]
+    return [piece for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(message.get("content"))) if piece]
 
 
 def resolve_follow_up(question: str, history: list[dict]) -> str:
     """The question with its referent spelled out from the conversation, for retrieval."""
     if not history:
         return question
-    replies = [message_text(m.get("content")) for m in history if m.get("role") == "assistant"]
+    replies = [m for m in history if m.get("role") == "assistant"]
     ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one\b| (?:one )?(?:of (?:those|these|them)|area|point|item))",
                         question, re.I)
     if ordinal and replies:
-        items = _list_items(replies[-1])
+        last = replies[-1]
+        items = said(last) if last.get("answer") is not None else _list_items(message_text(last.get("content")))
         index = ORDINALS[ordinal.group(1).lower()]
         if items and (index == -1 or index < len(items)):
             return f"{question} {items[index]}"
@@ -173,7 +187,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         counted=_counted(lowered),
-        wants_date=bool(re.search(r"\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
+        # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
+        wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_grade=bool(JUDGEMENT_RE.search(question)),  # "was it rated good?" is answered with the grade given
         history_years=history_years,
         findings_of=_findings_of(question, documents),

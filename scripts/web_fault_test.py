@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load_test  # noqa: E402
 
 sys.path.insert(0, str(load_test.PROJECT_ROOT))
-from app import LOCKOUT_SECONDS  # noqa: E402
+from app import LOCKOUT_SECONDS, SESSIONS  # noqa: E402
 
 PROJECT_ROOT = load_test.PROJECT_ROOT
 ENV = {"HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -142,8 +142,9 @@ async def oversize_questions(url: str, process: subprocess.Popen) -> list[bool]:
             return time.perf_counter() - began
 
         *refusals, during = await asyncio.gather(
-            *(client.post(f"{url}gradio_api/call/ask", json={"data": [huge, [], [], []]}) for _ in range(4)), timed_normal())
-        long_one = plain((await load_test.call(client, url, "ask", ["care leavers " * 2_000, [], [], [], []]))[-1])
+            *(client.post(f"{url}gradio_api/call/ask", json={"data": [huge, [], [], [], []]}) for _ in range(4)), timed_normal())
+        # the ask event's outputs, less its states: chat, question box, sources, selected, status, source panel
+        long_one = plain((await load_test.call(client, url, "ask", ["care leavers " * 2_000, [], [], [], []]))[-2])
     print(f"    idle: {idle:.2f} s; during: {during:.2f} s; the big ones were told: HTTP {refusals[0].status_code} "
           f"{refusals[0].text}")
     print(f"    a 26,000-character question was told: {long_one}")
@@ -208,10 +209,13 @@ def port_in_use(data: Path) -> list[bool]:
 def memory_rounds(url: str, process: subprocess.Popen, rounds: int, seconds: float) -> list[bool]:
     print(f"Memory: {rounds} rounds of 20 users asking for {seconds:.0f} s, then 50 users:")
     cold = rss_mb(process)
-    # warm up first, so that "before" counts what load keeps, not the caches and arenas the first answers fill
-    asyncio.run(load_test.run(url, 20, 20))
+    # warm up first, so that "before" counts what load keeps, not the caches and arenas the first answers
+    # fill: a new session for every question until Gradio's store of sessions is full (app.SESSIONS, the
+    # least recently used dropped beyond it), as it is on any server that has been up a while
+    warm, _, _ = asyncio.run(load_test.run(url, 20, 2 * SESSIONS / 10, conversation=1))
     start = rss_mb(process)
-    print(f"    before: {cold:.0f} MB; after 20 s of 20 users warming up: {start:.0f} MB", flush=True)
+    print(f"    before: {cold:.0f} MB; after {len(warm)} sessions of one question each, warming up "
+          f"(the app keeps {SESSIONS}): {start:.0f} MB", flush=True)
     p95_ok, errors_ok, peak = True, True, start
     for n in range(1, rounds + 1):
         latencies, errors, elapsed = asyncio.run(load_test.run(url, 20, seconds))

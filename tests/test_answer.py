@@ -346,3 +346,22 @@ def test_a_number_written_in_words_is_a_number():
 
     assert _counts("The council has recruited fourteen new foster carers since the spring.", ("foster", "carer"), Weights())
     assert _counts("Forty-two care leavers live in their own homes.", ("care", "leaver"), Weights())
+
+
+def test_a_follow_up_given_the_answer_record_does_not_repeat_what_it_cited(assistant):
+    first = assistant.ask("What did Ofsted say about care leavers' accommodation?")
+    assert first.answered
+    # the web app passes each earlier answer's record with its text: what was cited is not cited again
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": first.text, "answer": first}]
+    more = assistant.ask("What else did Ofsted say about that?", history)
+    assert more.answered
+    assert not {c.quote for c in first.citations} & {c.quote for c in more.citations}
+
+
+def test_a_when_question_is_answered_by_the_dates_line_alone(assistant):
+    # "exactly ... by when" in a sentence about letters to parents is no answer to when the inspectors came
+    answer = assistant.ask("When exactly were the inspectors in Kirklees?")
+    assert answer.answered
+    assert cited(answer) == {(OFSTED, "details")}
+    assert "8 to 19 July 2024" in answer.text

@@ -1,7 +1,7 @@
 """Question analysis: who and when a question asks about, and follow-ups. Pure logic, no model."""
 
-from assistant.query import analyse, message_text, resolve_follow_up
-from assistant.records import Document
+from assistant.query import analyse, message_text, resolve_follow_up, said
+from assistant.records import Answer, Citation, Document, Paragraph
 
 DOCS = [
     Document("a.txt", "Inspection", "Ofsted", "inspection report", "2024-07"),
@@ -44,6 +44,8 @@ def test_figures_and_dates_asked_for():
     assert analyse("What percentage of leavers are in work?", [], DOCS).wants_percentage
     assert analyse("When was the service rated inadequate?", [], DOCS).wants_date
     assert not analyse("What did Ofsted say about adoption?", [], DOCS).wants_number
+    assert analyse("When exactly were the inspectors there?", [], DOCS).wants_date
+    assert not analyse("What happens when a child goes missing?", [], DOCS).wants_date
 
 
 def test_follow_up_takes_the_earlier_question_and_its_time():
@@ -66,6 +68,30 @@ def test_the_second_one_of_a_listed_answer_is_its_second_item():
                {"role": "assistant", "content": "Ofsted (2024 inspection report):\n- Homes for children in care.\n"
                                                 "- The quality of written plans and records.\n- Practice with neglect. [1]"}]
     assert "written plans and records" in resolve_follow_up("Tell me more about the second one.", history)
+
+
+def recorded_answer(*quotes: str) -> dict:
+    """An assistant message as the web app passes it: the answer's text and its record."""
+    citations = tuple(Citation(n, DOCS[0], Paragraph(DOCS[0].id, str(n), quote, order=n), quote)
+                      for n, quote in enumerate(quotes, 1))
+    text = "Ofsted on Kirklees (2024 inspection report): " + " ".join(f"{q} [{n}]" for n, q in enumerate(quotes, 1))
+    return {"role": "assistant", "content": text, "answer": Answer("q", text, True, citations)}
+
+
+def test_a_follow_up_goes_on_from_the_answer_record_not_its_text():
+    reply = recorded_answer("Leaders have improved homes for children in care.", "Written plans and records are not yet consistent.")
+    history = [{"role": "user", "content": "What did Ofsted find?"}, reply]
+    # the second cited sentence, though the text is no numbered list
+    resolved = resolve_follow_up("Tell me more about the second one.", history)
+    assert "Written plans and records" in resolved and "homes for children" not in resolved
+    # what was said is what the sources said, without the heading the answer put over it
+    assert said(reply) == ["Leaders have improved homes for children in care.", "Written plans and records are not yet consistent."]
+
+
+def test_a_quoted_list_is_said_item_by_item():
+    reply = recorded_answer("What needs to improve:\n- Homes for children in care.\n- The quality of written plans.")
+    assert said(reply) == ["Homes for children in care", "The quality of written plans"]
+    assert "written plans" in resolve_follow_up("What about the second of those?", [{"role": "user", "content": "x"}, reply])
 
 
 def test_a_year_and_now_ask_for_then_and_now():
