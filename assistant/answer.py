@@ -272,9 +272,10 @@ class Assistant:
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
-            both, when, who = _tiers(intent, self._newest_year(intent) if intent.latest else None)
+            newest = _newest_year(intent, [c.candidate.document for c in scored]) if intent.latest else None
+            both, when, who = _tiers(intent, newest)
             # "the latest inspection" names a document as a year does; "now" alone only prefers
-            timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers))
+            timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers or intent.latest_document))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
                 preferred = [c for c in scored if tier(c)]
                 floor = w.answer_floor if timed else max(w.answer_floor, scored[0].score - w.tier_slack)
@@ -329,12 +330,6 @@ class Assistant:
                 break
             take(choice)
         return chosen
-
-    def _newest_year(self, intent: Intent) -> int | None:
-        """The year of the newest document of the publisher or kind the question names (of all, if none)."""
-        documents = self.index.documents().values()
-        named = [d for d in documents if d.publisher in intent.publishers or d.kind in intent.kinds]
-        return max((d.year or 0 for d in named or documents), default=None)
 
     def _speaker(self, candidate: Candidate, sentence: int, intent: Intent) -> str:
         """Whose words a sentence of a press item or council page carries: the speaker of the quotation
@@ -494,6 +489,13 @@ def _clear_winner(scored: list[Choice], w: Weights) -> bool:
     return best.score >= w.clear_floor and best.dense >= w.clear_dense and best.score - runner_up >= w.clear_gap
 
 
+def _newest_year(intent: Intent, documents: list[Document]) -> int | None:
+    """The year of the newest of these documents (those that may answer, in the council asked about) of the
+    publisher or kind the question names (of all, if none): "Lincolnshire's latest inspection" is its own latest."""
+    named = [d for d in documents if d.publisher in intent.publishers or d.kind in intent.kinds]
+    return max((d.year or 0 for d in named or documents), default=None)
+
+
 def _tiers(intent: Intent, newest: int | None = None):
     """Tests of a chosen sentence: the named who and when, the when alone, the who alone.
     `newest`: the year of the latest document of the kind asked about, for "the latest inspection"."""
@@ -504,7 +506,7 @@ def _tiers(intent: Intent, newest: int | None = None):
             return year in intent.years
         if intent.since:
             return (year or 0) > intent.since
-        if intent.latest and newest and (intent.kinds or intent.publishers):
+        if intent.latest and newest and (intent.kinds or intent.publishers or intent.latest_document):
             return year == newest  # "the latest Ofsted report": the newest of those, not the newest of all
         return True
 

@@ -50,6 +50,7 @@ class Intent:
     years: tuple[int, ...] = ()
     since: int | None = None  # "since 2024", "since the inspection"
     latest: bool = False
+    latest_document: bool = False  # "its latest inspection", "the most recent report": names a document, as a year does
     over_time: bool = False  # "has it improved", "changed from 2016 to 2024": cite each year
     wants_number: bool = False  # "how many", "average": an answer must hold a number
     counted: tuple[str, ...] = ()  # "how many care leavers ...": stems of what is counted, which the answer's number must count
@@ -183,6 +184,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         years=years,
         since=since,
         latest=latest,
+        latest_document=bool(re.search(r"\b(latest|most recent)\s+(?:[a-z]+\s+)?(inspection|report|visit|judgement)s?\b", lowered)),
         over_time=over_time,
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),

@@ -46,6 +46,10 @@ def test_figures_and_dates_asked_for():
     assert not analyse("What did Ofsted say about adoption?", [], DOCS).wants_number
     assert analyse("When exactly were the inspectors there?", [], DOCS).wants_date
     assert not analyse("What happens when a child goes missing?", [], DOCS).wants_date
+    # "its latest inspection" names a document as a year does; "now" alone does not
+    assert analyse("Does it still use bed and breakfast, according to its latest inspection?", [], DOCS).latest_document
+    assert analyse("What did the most recent monitoring visit find?", [], DOCS).latest_document
+    assert not analyse("What is happening with caseloads now?", [], DOCS).latest_document
 
 
 def test_follow_up_takes_the_earlier_question_and_its_time():
