@@ -159,8 +159,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     if since_match:
         since = int(since_match.group(1)) if since_match.group(1) else max((d.year or 0 for d in documents if d.kind == "inspection report"), default=0) or None
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
-    over_time = bool(re.search(r"\b(changed?|improved?|progress(ed)?|over time|between|from \d{4} to|since|compare)\b", lowered)) and (
-        len(years) >= 2 or bool(re.search(r"\b(changed?|improved?|between|over time)\b", lowered)))
+    # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?"
+    # asks what the report requires, and an infinitive is no change over time
+    change = r"(?<!\bto )\b(changed?|improved?)\b"
+    over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
+        len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
     # "inadequate in 2016, and what is it now?": then and now, each year cited
     over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))

@@ -98,6 +98,12 @@ def test_a_quoted_list_is_said_item_by_item():
     assert "written plans" in resolve_follow_up("What about the second of those?", [{"role": "user", "content": "x"}, reply])
 
 
+def test_a_change_wanted_is_no_change_over_time():
+    assert not analyse("What does it need to improve, according to Ofsted in 2024?", [], DOCS).over_time
+    assert analyse("Has it improved since 2016?", [], DOCS).over_time
+    assert analyse("How did the judgement change?", [], DOCS).over_time
+
+
 def test_a_year_and_now_ask_for_then_and_now():
     assert analyse("Was it inadequate in 2016, and what is it now?", [], DOCS).over_time
     assert not analyse("What was it rated in 2016?", [], DOCS).over_time
