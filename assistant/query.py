@@ -85,13 +85,21 @@ def _list_items(text: str) -> list[str]:
     return items[1:] if len(items) > 1 and not re.match(r"^\(?1[).]", text.strip()) else items
 
 
-def said(message: dict) -> list[str]:
-    """What an assistant message said, piece by piece: its Answer record's quotes (each list among them
-    item by item) when it carries one under "answer", as the web app's conversations do; otherwise its
-    text, split into sentences and list items (a history given as JSON has only text)."""
+def _quoted(message: dict) -> list[str] | None:
+    """What an assistant message's Answer record quoted, each list among its quotes item by item; None when
+    it carries no record under "answer" (a history given as JSON has only text)."""
     answer = message.get("answer")
-    if answer is not None:
-        return [item for c in answer.citations for item in (_list_items(c.quote) if LIST_RE.search(c.quote) else [c.quote])]
+    if answer is None:
+        return None
+    return [item for c in answer.citations for item in (_list_items(c.quote) if LIST_RE.search(c.quote) else [c.quote])]
+
+
+def said(message: dict) -> list[str]:
+    """What an assistant message said, piece by piece: its record's quotes when it has one, as the web app's
+    conversations do; otherwise its text, split into sentences and list items."""
+    quoted = _quoted(message)
+    if quoted is not None:
+        return quoted
     return [piece for piece in re.split(r"(?<=[.;!?])\s+|\s\d\)\s", message_text(message.get("content"))) if piece]
 
 
@@ -103,8 +111,8 @@ def resolve_follow_up(question: str, history: list[dict]) -> str:
     ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one\b| (?:one )?(?:of (?:those|these|them)|area|point|item))",
                         question, re.I)
     if ordinal and replies:
-        last = replies[-1]
-        items = said(last) if last.get("answer") is not None else _list_items(message_text(last.get("content")))
+        items = _quoted(replies[-1])
+        items = _list_items(message_text(replies[-1].get("content"))) if items is None else items
         index = ORDINALS[ordinal.group(1).lower()]
         if items and (index == -1 or index < len(items)):
             return f"{question} {items[index]}"

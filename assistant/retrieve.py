@@ -48,8 +48,9 @@ class Retriever:
 
     def heading_vectors(self, headings: list[str]) -> np.ndarray:
         """Vectors of section headings, each embedded once: the same few recur in many answers."""
-        kept = {h: v for h in dict.fromkeys(headings) if (v := self._heading_vectors.get(h)) is not None}
-        missing = [h for h in dict.fromkeys(headings) if h not in kept]
+        distinct = dict.fromkeys(headings)
+        kept = {h: v for h in distinct if (v := self._heading_vectors.get(h)) is not None}
+        missing = [h for h in distinct if h not in kept]
         if missing:
             for heading, vector in zip(missing, self.embedder.embed_queries(missing)):
                 kept[heading] = self._heading_vectors[heading] = vector

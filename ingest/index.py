@@ -72,6 +72,12 @@ class Bounded(OrderedDict):
             self.popitem(last=False)
 
 
+def _version_of(record_id: str) -> str:
+    """The version a record belongs to: its id is "version#order" (a paragraph), or that and ".c0" or ".s3"
+    (a chunk or sentence of it)."""
+    return record_id.split("#", 1)[0]
+
+
 def _kept(cache: Bounded, keys: list[str]) -> dict:
     """The cached values of these keys, read once each (another thread may evict one meanwhile)."""
     return {key: value for key in keys if (value := cache.get(key)) is not None}
@@ -440,7 +446,7 @@ class Index:
             for i in range(0, len(versions), LEXICAL_FETCH):
                 batch = versions[i:i + LEXICAL_FETCH]
                 ids = collection.get(where={"version": {"$in": batch}}, include=[])["ids"]
-                found = Counter(rid.split("#")[0] for rid in ids)
+                found = Counter(_version_of(rid) for rid in ids)
                 unreadable, lost = self._unfindable(collection, ids)
                 for version in batch:
                     entry = entries[doc_of[version]]
@@ -473,7 +479,7 @@ class Index:
                     except Exception as inner:
                         if not _is_chroma_error(inner):
                             raise
-                        unreadable[rid.split("#")[0]] += 1
+                        unreadable[_version_of(rid)] += 1
                         continue
                     got["ids"] += one["ids"]
                     got["embeddings"] += list(one["embeddings"])
@@ -491,7 +497,7 @@ class Index:
                 again = collection.query(query_embeddings=vectors[missed].tolist(), ids=among,
                                          n_results=min(len(among), VERIFY_TIES), include=[])
                 for rid, hits in zip(among, again["ids"]):
-                    lost[rid.split("#")[0]] += rid not in hits
+                    lost[_version_of(rid)] += rid not in hits
         return unreadable, lost
 
     @_store_errors
@@ -592,7 +598,7 @@ class Index:
         # than the filter (0.6-0.9 s at 100,000 paragraphs)
         for n in sorted({wanted, MAX_OVERFETCH}) if wanted <= MAX_OVERFETCH else ():
             result = collection.query(query_embeddings=query, n_results=n, where=where, include=["distances"])
-            rows = [(d, rid) for d, rid in zip(result["distances"][0], result["ids"][0]) if rid.split("#")[0] in scope]
+            rows = [(d, rid) for d, rid in zip(result["distances"][0], result["ids"][0]) if _version_of(rid) in scope]
             if len(rows) >= k or len(result["ids"][0]) < n:  # enough, or everything there is
                 return rows[:k]
         result = collection.query(query_embeddings=query, n_results=k, where=_and({"version": {"$in": sorted(scope)}}, where),
@@ -650,7 +656,7 @@ class Index:
         # each paragraph's version as a small integer, so that a search within some versions masks
         # 100,000 paragraphs with one numpy call (a Python loop over them took 14 ms a search)
         codes: dict[str, int] = {}
-        version_codes = np.array([codes.setdefault(rid.split("#")[0], len(codes)) for rid in meta["ids"]], dtype=np.int32)
+        version_codes = np.array([codes.setdefault(_version_of(rid), len(codes)) for rid in meta["ids"]], dtype=np.int32)
         return retriever, meta["ids"], meta["fingerprint"], meta.get("frequencies", {}), (codes, version_codes)
 
     @_store_errors
