@@ -133,7 +133,15 @@ class Assistant:
                 return [], Answer(question=question, text=text, answered=False)
             asked = [p for p in asked if p.lower() in allowed]
         sections, candidates = [], []
-        for scope in scopes(asked, filters, documents):
+        answered_in = scopes(asked, filters, documents)
+        if len(answered_in) > 1 and not (intent.kinds or intent.publishers) and all(
+                any(d.kind == "inspection report" and (s.filters is None or s.filters.allows(d)) for d in documents)
+                for s in answered_in):
+            # councils compared like with like: Ofsted's findings on each, not one council's own claims
+            # beside another's inspection, unless the question asks for another source
+            intent = replace(intent, kinds=("inspection report",))
+            record(("analyse", intent))
+        for scope in answered_in:
             record(("scope", scope))
             found = self.retriever.search(intent, k=20, filters=scope.filters)
             record(("retrieve", found))
@@ -226,7 +234,8 @@ class Assistant:
             named_fact = _asks_for_label(text, wording, w)
             # ... and the question asks for the kind of fact it gives, a date or a grade ("when were the inspection
             # dates?"), not about something its words name ("what did the lead inspector say about X?")
-            named = named_fact and (intent.wants_date or intent.wants_grade)
+            # ... or, in a question about a grade of no named area, the overall judgement: the grade asked for
+            named = named_fact and (intent.wants_date or intent.wants_grade) or headline and OVERALL in sentence_terms
             overlap = 1.0 if named_fact else _overlap(asked, sentence_terms, section_terms, w=w)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
@@ -241,7 +250,7 @@ class Assistant:
             # the line that is the fact asked for by its name: its label ("when were the inspection dates":
             # "Inspection dates: ..."), or the overall judgement in a question about a grade of no named area;
             # the sentences that merely use its words ("since the last inspection in 2019") do not say it
-            if named_fact or headline and OVERALL in sentence_terms:
+            if named_fact or named:
                 score += w.headline_weight
             if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
                 score += w.change_weight
@@ -263,8 +272,6 @@ class Assistant:
             return []
         if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
             return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
-        # a question asking for a labelled fact by its name is answered by that line, not by sentences using its words
-        scored = [c for c in scored if c.named] or scored
         if over_time and len(intent.years) > 1:
             # "from 2016 to 2024": every year in the range, not only the two named
             low, high = min(intent.years), max(intent.years)
@@ -285,6 +292,9 @@ class Assistant:
                 if last_resort:
                     # the sources from the time asked about do not answer; the others speak of another time
                     return []
+        # a question asking for a labelled fact by its name is answered by that line (of the time asked
+        # about), not by sentences using its words
+        scored = [c for c in scored if c.named] or scored
         best = scored[0].score
         chosen: list[Choice] = []
         per_paragraph: dict[str, int] = {}

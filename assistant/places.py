@@ -52,14 +52,32 @@ def named_places(text: str, places: list[str]) -> list[str]:
     A council's name is matched as a whole phrase ("Barking and Dagenham", "Barnet's", "St. Helens",
     "Hammersmith & Fulham"), written with its capitals, so that a council whose name is also a word
     ("Reading") is not found in "reading age"; in a question typed all in lower case, any case."""
-    text = re.sub(r"\b(St|Mt)\.", r"\1", text.replace("&", "and"))
-    flags = re.I if text == text.lower() else 0
+    text = _plain(text)
     found = []
     for place in places:
-        match = re.search(rf"(?<![\w-]){re.escape(place)}(?![\w-])", text, flags)
+        match = _place_pattern(place, text).search(text)
         if match:
             found.append((match.start(), place))
     return [place for _, place in sorted(found)]
+
+
+def without_places(text: str, places: list[str]) -> str:
+    """The text with the councils (of `places`) it names left out, and their possessive "'s": a
+    question's meaning within one council's documents ("agency social workers in Bury" is, among
+    Bury's documents, "agency social workers"), or the text itself when nothing else is left."""
+    plain = left = _plain(text)
+    for place in places:
+        left = _place_pattern(place, plain).sub(" ", left) if named_places(plain, [place]) else left
+    left = re.sub(r"\s+", " ", re.sub(r"(?<!\w)['’]s\b", "", left)).strip()
+    return left if re.search(r"\w", left) else text
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\b(St|Mt)\.", r"\1", text.replace("&", "and"))
+
+
+def _place_pattern(place: str, text: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w-]){re.escape(place)}(?![\w-])", re.I if text == text.lower() else 0)
 
 
 @dataclass(frozen=True)

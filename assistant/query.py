@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from assistant.glossary import in_report_words
-from assistant.places import library_places, named_places
+from assistant.places import library_places, named_places, without_places
 from assistant.records import Document
 from ingest.describe import MONTHS
 from ingest.index import stem_words, tokenize
@@ -45,6 +45,9 @@ OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evol
 class Intent:
     retrieval_text: str  # the question, with a follow-up's referent spelled out and everyday phrases in the reports' words
     own_text: str = ""  # the question alone (no referent from the conversation), with the reports' words added
+    # what the model embeds: the retrieval text less the councils it names, since a scope already keeps to
+    # them and their names in the vector favour any sentence naming the council over one on the subject
+    meaning_text: str = ""
     publishers: tuple[str, ...] = ()  # publisher names the question asks about
     kinds: tuple[str, ...] = ()  # document kinds it asks about (inspection report, press, council ...)
     years: tuple[int, ...] = ()
@@ -187,9 +190,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", earlier)}))
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
+    retrieval_text = in_report_words(text)
     return Intent(
-        retrieval_text=in_report_words(text),
+        retrieval_text=retrieval_text,
         own_text=in_report_words(question),
+        meaning_text=without_places(retrieval_text, library),
         publishers=tuple(publishers),
         kinds=tuple(dict.fromkeys(kinds)),
         years=years,

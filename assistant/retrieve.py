@@ -64,7 +64,7 @@ class Retriever:
         if not allowed:
             return []
         entries = self.index.entries()
-        query = self.embedder.embed_queries([intent.retrieval_text])[0]
+        query = self.embedder.embed_queries([intent.meaning_text or intent.retrieval_text])[0]
         words = f"{intent.retrieval_text} {GRADES}" if intent.wants_grade else intent.retrieval_text
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}

@@ -92,6 +92,19 @@ def test_a_council_named_in_lower_case_or_possessive_is_found_but_a_word_is_not_
     assert analyse("Does the reading age of children in care matter to Ofsted?", [], documents).places == ()
 
 
+def test_what_the_model_embeds_leaves_out_the_councils_the_scope_keeps_to():
+    # a council's name in the question's vector favours any sentence naming that council over one on the subject
+    documents = [Document("a.pdf", "Inspection of Reading", "Ofsted", "inspection report", "2024", place="Reading"),
+                 Document("b.pdf", "Inspection of Barking and Dagenham", "Ofsted", "inspection report", "2023",
+                          place="Barking and Dagenham")]
+    intent = analyse("Which relies more on agency social workers, Reading or Barking and Dagenham?", [], documents)
+    assert intent.places == ("Reading", "Barking and Dagenham")
+    assert intent.meaning_text == "Which relies more on agency social workers, or ?"
+    assert analyse("How is Reading's front door?", [], documents).meaning_text == "How is front door?"
+    unnamed = analyse("Does the reading age of children in care matter to Ofsted?", [], documents)
+    assert unnamed.meaning_text == unnamed.retrieval_text
+
+
 def test_since_the_inspection_in_a_library_with_no_inspection_report_is_no_error():
     documents = [Document("p.txt", "Council praised", "Dewsbury Reporter", "press", "2019", place="Kirklees")]
     assert analyse("What has changed since the inspection?", [], documents).since is None
