@@ -272,9 +272,10 @@ class Assistant:
             return []
         if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
             return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
-        if over_time and len(intent.years) > 1:
-            # "from 2016 to 2024": every year in the range, not only the two named
-            low, high = min(intent.years), max(intent.years)
+        if over_time and (len(intent.years) > 1 or intent.since):
+            # "from 2016 to 2024": every year in the range, not only the two named; "has it gone down since
+            # 2024?": that year, which tells what it was, and every year after
+            low, high = (min(intent.years), max(intent.years)) if len(intent.years) > 1 else (intent.since, 9999)
             scored = [c for c in scored if low <= (c.candidate.document.year or 0) <= high] or scored
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the

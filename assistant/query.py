@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from assistant.glossary import in_report_words
-from assistant.places import library_places, named_places, without_places
+from assistant.places import council_name, home_place, library_places, named_places, without_places
 from assistant.records import Document
 from ingest.describe import MONTHS
 from ingest.index import stem_words, tokenize
@@ -163,16 +163,14 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
 
-    since_match = re.search(r"\bsince (?:the )?(?:(20\d\d)|(?:last |latest |most recent )?inspection)", lowered)
+    since_match = re.search(r"\bsince (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", lowered)
     years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
     years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
-    since = None
-    if since_match:
-        since = int(since_match.group(1)) if since_match.group(1) else max((d.year or 0 for d in documents if d.kind == "inspection report"), default=0) or None
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?"
     # asks what the report requires, and an infinitive is no change over time
-    change = r"(?<!\bto )\b(changed?|improved?)\b"
+    change = (r"(?<!\bto )\b(changed?|improved?|got (better|worse)|gone (up|down)|fallen|fell|risen|rose|reduced|increased|"
+              r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
     # "inadequate in 2016, and what is it now?": then and now, each year cited
@@ -190,6 +188,13 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", earlier)}))
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
+    since = None
+    if since_match:
+        # "since the inspection": the latest inspection of the council asked about (or of the home council)
+        about = {council_name(p) for p in places} or {home_place(documents)} - {""}
+        since = int(since_match.group(1)) if since_match.group(1) else max(
+            (d.year or 0 for d in documents if d.kind == "inspection report" and (not about or council_name(d.place) in about)),
+            default=0) or None
     retrieval_text = in_report_words(text)
     return Intent(
         retrieval_text=retrieval_text,

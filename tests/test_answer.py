@@ -365,3 +365,11 @@ def test_a_when_question_is_answered_by_the_dates_line_alone(assistant):
     assert answer.answered
     assert all(c.quote.startswith("Inspection dates:") for c in answer.citations)  # each inspection's dates line, no other
     assert (OFSTED, "details") in cited(answer) and "8 to 19 July 2024" in answer.text
+
+
+def test_a_change_since_a_year_is_told_from_that_years_source_on(assistant):
+    # "has it fallen since 2024?": what 2024's source said it was, then what later ones say
+    answer = assistant.ask("Has the number of care leavers in bed and breakfast fallen since 2024?")
+    assert answer.answered
+    years = [c.document.year for c in answer.citations]
+    assert 2024 in years and max(years) > 2024 and min(years) == 2024

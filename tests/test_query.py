@@ -37,6 +37,17 @@ def test_years_since_and_latest():
     assert analyse("What did the 2016 report say?", [], DOCS).years == (2016,)
     assert analyse("What is the latest position on fostering?", [], DOCS).latest
     assert analyse("How did the rating change between 2016 and 2024?", [], DOCS).over_time
+    # a change told in other words than "changed", from the year of "its 2014 inspection" on
+    for question in ("Has it stopped using hotels since its 2014 inspection?", "Have caseloads gone down since 2014?"):
+        intent = analyse(question, [], DOCS)
+        assert intent.since == 2014 and intent.years == () and intent.over_time, question
+
+
+def test_since_the_inspection_is_the_latest_inspection_of_the_council_asked_about():
+    documents = [Document("k.txt", "Inspection of Kirklees", "Ofsted", "inspection report", "2024-07", place="Kirklees"),
+                 Document("t.pdf", "Inspection of Testshire", "Ofsted", "inspection report", "2026-02", place="Testshire")]
+    assert analyse("What has changed in Kirklees since the inspection?", [], documents).since == 2024
+    assert analyse("What has changed in Testshire since the inspection?", [], documents).since == 2026
 
 
 def test_figures_and_dates_asked_for():
