@@ -182,9 +182,16 @@ class Assistant:
         return absent
 
     def _subject(self, intent: Intent) -> dict[str, float]:
-        """The question's subject words (stemmed), each with its IDF: its words less those saying where and when."""
+        """The question's subject words (stemmed), each with its IDF: its words less those saying where and when.
+        A follow-up's are its own when it has any ("did she say anything about homeless young people?"): the
+        earlier question it leans on says whom or what it is about, not what the answer must speak of."""
         frame = frame_words(intent)
-        return {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
+        own = {t: self.index.idf(t) for t in content_terms(intent.own_text) if t not in frame}
+        earlier = {t: self.weights.earlier_word * self.index.idf(t) for t in content_terms(intent.retrieval_text)
+                   if t not in frame and t not in own}
+        if not own:  # "what was she going to do?": the earlier question's words are the subject
+            return {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
+        return {**earlier, **own}
 
     def score_sentences(self, intent: Intent, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
         """Every sentence of the retrieved paragraphs that may answer, scored, best first."""

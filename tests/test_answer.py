@@ -373,3 +373,24 @@ def test_a_change_since_a_year_is_told_from_that_years_source_on(assistant):
     assert answer.answered
     years = [c.document.year for c in answer.citations]
     assert 2024 in years and max(years) > 2024 and min(years) == 2024
+
+
+COUNCILLOR_STORY = """Riverside councillor responds to inspection
+
+1. Councillor Priya Nair, cabinet member for children, said the council accepted the report and thanked its staff for their hard work.
+2. Councillor Nair said the inspection report was fair and that the council would publish its improvement plan next month.
+3. She added that the council's new fostering campaign had recruited twenty foster carers since the spring.
+4. The inspection report also noted that several children had waited too long for a social worker.
+"""
+
+
+def test_a_follow_up_is_answered_on_its_own_subject_not_the_earlier_questions(tmp_path, tmp_index, embedder):
+    # "did she say anything about foster carers?": the earlier question says who she is; the answer
+    # must speak of foster carers, not repeat whatever else the councillor said about the report
+    meta = {"title": "Councillor responds", "publisher": "Riverside Gazette", "kind": "press", "date": "2025-06"}
+    _ingest_text(tmp_path, tmp_index, embedder, COUNCILLOR_STORY, "councillor.txt", meta)
+    assistant = Assistant(tmp_index, embedder)
+    first = "What did Councillor Priya Nair say about the inspection report?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": assistant.ask(first).text}]
+    answer = assistant.ask("Did she say anything about recruiting foster carers?", history)
+    assert answer.answered and [c.paragraph.label for c in answer.citations][0] == "3"
