@@ -10,7 +10,17 @@ from functools import lru_cache
 
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
-from assistant.query import GRADE_RE, JUDGEMENT_WORDS, MONTH_WORDS, Intent, analyse, frame_words, question_wording, said
+from assistant.query import (
+    FUTURE_RE,
+    GRADE_RE,
+    JUDGEMENT_WORDS,
+    MONTH_WORDS,
+    Intent,
+    analyse,
+    frame_words,
+    question_wording,
+    said,
+)
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
@@ -228,6 +238,8 @@ class Assistant:
                 continue  # "how has the judgement changed": a sentence that gives no grade does not say
             if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
                 continue  # "published this morning" is dated by its document
+            if intent.wants_date and intent.wants_future and not FUTURE_RE.search(text):
+                continue  # "when is it next due?": the dates of the last inspection are no answer
             # in a grade question every sentence left gives a grade, and a short row says enough: "Overall effectiveness: Good"
             too_short = len(text.split()) < 4 and not intent.wants_grade
             repeats = _shingles(text) & said_shingles and any(_same_words(text, said, w) for said in already_said)

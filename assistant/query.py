@@ -35,6 +35,8 @@ JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating
 JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
+# what speaks of a time still to come: the future in English grammar, and the words that schedule
+FUTURE_RE = re.compile(r"\b(will|shall|going to|next|upcoming|(is|are) due|planned|scheduled|expected to)\b", re.I)
 LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
 # the months a question names say when, as its years do ("Ofsted's July 2024 visit")
 MONTH_WORDS = set(stem_words(list(MONTHS)))
@@ -59,6 +61,7 @@ class Intent:
     counted: tuple[str, ...] = ()  # "how many care leavers ...": stems of what is counted, which the answer's number must count
     wants_percentage: bool = False  # "what percentage", "what proportion": an answer must hold one
     wants_date: bool = False  # "when", "what date": an answer must hold a date
+    wants_future: bool = False  # "when is Ofsted next due?": a date still to come, which a past one does not answer
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
@@ -212,6 +215,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         counted=_counted(lowered),
         # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
+        wants_future=bool(FUTURE_RE.search(lowered)),
         wants_grade=bool(JUDGEMENT_RE.search(question)),  # "was it rated good?" is answered with the grade given
         history_years=history_years,
         findings_of=_findings_of(question, documents),

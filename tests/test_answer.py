@@ -394,3 +394,25 @@ def test_a_follow_up_is_answered_on_its_own_subject_not_the_earlier_questions(tm
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": assistant.ask(first).text}]
     answer = assistant.ask("Did she say anything about recruiting foster carers?", history)
     assert answer.answered and [c.paragraph.label for c in answer.citations][0] == "3"
+
+
+def test_a_date_still_to_come_is_not_answered_by_a_past_one(assistant):
+    # the sources give the dates of past inspections only: none says when the next one is due
+    answer = assistant.ask("When will Ofsted next inspect Kirklees's children's services?")
+    assert not answer.answered
+    assert answer.text.startswith("The sources do not answer this question.")
+
+
+SCHEDULE_UPDATE = """Riverside inspection timetable
+
+1. The last inspection of Riverside's children's services took place from 3 to 14 June 2024.
+2. The next inspection is due in March 2027, and the council will publish its self-evaluation before then.
+"""
+
+
+def test_a_date_still_to_come_is_answered_by_a_sentence_that_speaks_of_it(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, SCHEDULE_UPDATE)
+    answer = Assistant(tmp_index, embedder).ask("When is the next inspection of Riverside due?")
+    assert answer.answered
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "March 2027" in quotes and "June 2024" not in quotes
