@@ -29,6 +29,9 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
                 "get", "got", "give", "gave", "given"}  # "what grade did it get": the grade is the subject
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
+# ... and its indefinite pronouns, which the stopword list lacks: "did she say anything about X?" is about X
+SOURCE_WORDS |= set(stem_words(["anything", "anyone", "anybody", "anywhere", "something", "someone", "somebody", "somewhere",
+                                 "everything", "everyone", "everybody", "everywhere", "nothing", "nobody", "nowhere"]))
 # a question about a judgement that names no grade, and the grades an answer to it gives
 JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating", "ratings", "rated", "grade", "grades",
                    "graded", "verdict", "verdicts")

@@ -132,3 +132,13 @@ def test_the_reports_words_are_added_to_everyday_phrases_which_stay():
     assert "town hall (council)" in text
     assert "care leavers" in text and "independence" in text and "of their own" in text
     assert in_report_words("What did Ofsted say about sufficiency?") == "What did Ofsted say about sufficiency?"
+
+
+def test_an_indefinite_pronoun_is_no_subject_word():
+    # "anything" is rare in reports, so as a subject word it would outweigh what the question is about
+    from assistant.query import frame_words
+    from ingest.index import stem_words
+
+    intent = analyse("Did the inspectors say anything about homeless young people anywhere?", [], DOCS)
+    assert set(stem_words(["anything", "anywhere"])) <= frame_words(intent)
+    assert not set(stem_words(["homeless", "young", "people"])) & frame_words(intent)
