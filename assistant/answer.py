@@ -343,8 +343,10 @@ class Assistant:
                     break
                 if choice.score < floor and choice.overlap < w.words_answer:
                     continue  # far below the best, unless it uses most of the question's words
-                if choice.overlap == 0 < scored[0].overlap:
-                    continue  # the best uses the subject's words and this none: another year's filler, not its answer
+                # the best uses the subject's words and this none: another year's filler, not its answer
+                # (in a grade question every sentence left gives a grade, which is the answer)
+                if choice.overlap == 0 < scored[0].overlap and not intent.wants_grade:
+                    continue
                 group = by_document.setdefault(choice.candidate.document.id, [choice])
                 if choice is not group[0] and len(group) < w.per_document and choice.score >= group[0].score - w.margin / 2:
                     group.append(choice)
