@@ -149,7 +149,9 @@ class Assistant:
                 for s in answered_in):
             # councils compared like with like: Ofsted's findings on each, not one council's own claims
             # beside another's inspection, unless the question asks for another source
-            intent = replace(intent, kinds=("inspection report",))
+            # and, with no time named, each as its latest inspection found it
+            current = not (intent.years or intent.since or intent.over_time)
+            intent = replace(intent, kinds=("inspection report",), latest=intent.latest or current)
             record(("analyse", intent))
         for scope in answered_in:
             record(("scope", scope))

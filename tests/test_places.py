@@ -162,3 +162,26 @@ def test_a_follow_up_keeps_the_year_its_conversation_named(two_councils):
                {"role": "assistant", "content": "..."}]
     assert analyse("What was she going to do?", history, documents).years == (2016,)
     assert analyse("What did Ofsted find in 2024?", history, documents).years == (2024,)
+
+
+INSPECTIONS = {  # (file, council, date): a paragraph of each report on its leaders
+    ("riverside-2016.txt", "Riverside", "2016-05"): "1. Leaders in Riverside have not tackled the serious weaknesses in social work practice.\n",
+    ("riverside-2024.txt", "Riverside", "2024-06"): "1. Leaders in Riverside are ambitious and have transformed social work practice.\n",
+    ("hillshire-2025.txt", "Hillshire", "2025-03"): "1. Leaders in Hillshire know their services well, though some social work practice is weak.\n",
+}
+
+
+def test_councils_compared_with_no_time_named_are_compared_as_their_latest_inspections_found_them(tmp_path, tmp_index, embedder):
+    for (name, council, date), text in INSPECTIONS.items():
+        folder = tmp_path / name.removesuffix(".txt")
+        folder.mkdir()
+        (folder / name).write_text(f"Inspection of {council} children's services\n\n{text}", encoding="utf-8")
+        meta = {"title": f"Inspection of {council} children's services", "publisher": "Ofsted", "kind": "inspection report",
+                "date": date, "place": council}
+        assert not ingest([folder], tmp_index, embedder, metadata=meta).failed
+    answer = Assistant(tmp_index, embedder).ask("How does leadership in Riverside compare with Hillshire?")
+    assert answer.answered and places_cited(answer) == {"Riverside", "Hillshire"}
+    assert {c.document.id.split("/")[-1] for c in answer.citations} == {"riverside-2024.txt", "hillshire-2025.txt"}
+    # a time named is kept to: then each as that year's inspection found it
+    then = Assistant(tmp_index, embedder).ask("How did leadership in Riverside in 2016 compare with Hillshire?")
+    assert "riverside-2016.txt" in {c.document.id.split("/")[-1] for c in then.citations}
