@@ -145,11 +145,10 @@ class Assistant:
         sections, candidates = [], []
         answered_in = scopes(asked, filters, documents)
         if len(answered_in) > 1 and not (intent.kinds or intent.publishers) and all(
-                any(d.kind == "inspection report" and (s.filters is None or s.filters.allows(d)) for d in documents)
-                for s in answered_in):
-            # councils compared like with like: Ofsted's findings on each, not one council's own claims
-            # beside another's inspection, unless the question asks for another source
-            # and, with no time named, each as its latest inspection found it
+                any(d.kind == "inspection report" and s.filters.allows(d) for d in documents) for s in answered_in):
+            # councils compared like with like: Ofsted's findings on each (not one council's own claims beside
+            # another's inspection) unless the question asks for another source, and with no time named,
+            # each as its latest inspection found it (several scopes are councils asked about: each has filters)
             current = not (intent.years or intent.since or intent.over_time)
             intent = replace(intent, kinds=("inspection report",), latest=intent.latest or current)
             record(("analyse", intent))
@@ -199,10 +198,9 @@ class Assistant:
         earlier question it leans on says whom or what it is about, not what the answer must speak of."""
         frame = frame_words(intent)
         own = {t: self.index.idf(t) for t in content_terms(intent.own_text) if t not in frame}
-        earlier = {t: self.weights.earlier_word * self.index.idf(t) for t in content_terms(intent.retrieval_text)
-                   if t not in frame and t not in own}
-        if not own:  # "what was she going to do?": the earlier question's words are the subject
-            return {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame}
+        # "what was she going to do?" has none of its own: then the earlier question's words count whole
+        share = self.weights.earlier_word if own else 1.0
+        earlier = {t: share * self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame and t not in own}
         return {**earlier, **own}
 
     def score_sentences(self, intent: Intent, candidates: list[Candidate], history: list[dict]) -> list[Choice]:

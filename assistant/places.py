@@ -67,7 +67,7 @@ def without_places(text: str, places: list[str]) -> str:
     Bury's documents, "agency social workers"), or the text itself when nothing else is left."""
     plain = left = _plain(text)
     for place in places:
-        left = _place_pattern(place, plain).sub(" ", left) if named_places(plain, [place]) else left
+        left = _place_pattern(place, plain).sub(" ", left)
     left = re.sub(r"\s+", " ", re.sub(r"(?<!\w)['’]s\b", "", left)).strip()
     return left if re.search(r"\w", left) else text
 
