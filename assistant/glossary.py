@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 # (everyday phrasing, the reports' terms for it). Patterns are matched case-insensitively on word
-# boundaries. Only phrasing the reports do not use themselves: a common report word ("school",
+# boundaries. Only phrasing the reports do not use themselves (or a term they renamed over the years): a common report word ("school",
 # "budget") added as a term would let a question about something else ("school buses") find an answer.
 # Keep each list of terms short and specific, since every term counts as a question word.
 LAY_TERMS: list[tuple[str, str]] = [
@@ -29,6 +29,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"anti-?discrimination|discriminat\w*|equality (?:rules|law)|"
      r"(?:like|such as) (?:race|sex|gender|religion|disability)(?: (?:or|and) \w+)?", "protected characteristic equality"),
     (r"foster (?:parents?|families|family|mums?|dads?)", "foster carers"),
+    # a term the reports renamed: "children looked after" until about 2018, "children in care" since
+    (r"looked[- ]after children|children (?:who are )?looked[- ]after|children in care", "children in care looked after"),
     (r"social services|child protection services", "children's services social care"),
     (r"workloads?|how busy|too many cases|number of cases|swamped|over-?worked|over-?loaded|over-?stretched|burn(?:ed|t)[- ]out",
      "caseloads"),

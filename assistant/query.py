@@ -36,6 +36,12 @@ SOURCE_WORDS |= set(stem_words(["anything", "anyone", "anybody", "anywhere", "so
 JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating", "ratings", "rated", "grade", "grades",
                    "graded", "verdict", "verdicts")
 JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
+# ... and one asking how a council did, fared or performed ("how did Tameside do for children in care?",
+# "which area did it do best in?"): how an inspection found it is its judgements. The verb must end the
+# clause, so "how does the council do return interviews?" is no such question
+PERFORMANCE_RE = re.compile(r"\bhow (?:well |badly )?(?:did|do|does|has|have|had)(?: [\w'-]+){1,6}? (?:do|done|fare|fared|perform|performed)"
+                            r"(?= (?:for|in|at|on|with|under|when|across|overall)\b|\s*[?.,!]|$)|"
+                            r"\b(?:do|did|does|done|fare|fared|perform|performed) (?:best|worst|better|worse)\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
 # what speaks of a time still to come: the future in English grammar, and the words that schedule
@@ -219,7 +225,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_future=bool(FUTURE_RE.search(lowered)),
-        wants_grade=bool(JUDGEMENT_RE.search(question)),  # "was it rated good?" is answered with the grade given
+        wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),  # "was it rated good?" is answered with the grade given
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         places=tuple(places),

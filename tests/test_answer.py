@@ -293,6 +293,13 @@ def test_a_grade_asked_of_no_area_is_the_overall_one_even_in_a_table_row(assista
     assert any(c.paragraph.label == "judgements" and c.quote == "Overall effectiveness: Good" for c in answer.citations)
 
 
+def test_how_an_area_fared_is_answered_with_its_grade_in_the_reports_words_of_its_year(assistant):
+    # "looked-after children" are "children in care" in a 2024 report: how they did is that line's grade
+    answer = assistant.ask("How did Kirklees do for looked-after children in 2024?")
+    assert answer.answered
+    assert any("children in care: Good" in c.quote and c.paragraph.label == "judgements" for c in answer.citations)
+
+
 def test_inspectors_in_a_question_say_who_not_what(assistant):
     # "inspectors found" in a press item is Ofsted's voice, not a sentence about caseloads
     answer = assistant.ask("What did inspectors say about caseloads?")

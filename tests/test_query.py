@@ -31,6 +31,14 @@ def test_the_words_of_a_contrast_are_not_the_subject():
     assert not set(stem_words(["improved"])) & frame_words(analyse("What has not improved since 2024?", [], DOCS))
 
 
+def test_asking_how_a_council_did_or_fared_asks_for_its_judgements():
+    for question in ("How did Kirklees do for children in care in 2024?", "How well did the council perform?",
+                     "Which area did it do best in?", "How did care leavers fare at the inspection?"):
+        assert analyse(question, [], DOCS).wants_grade, question
+    for question in ("How does the council do return interviews?", "What did Ofsted say Kirklees should do?"):
+        assert not analyse(question, [], DOCS).wants_grade, question
+
+
 def test_years_since_and_latest():
     intent = analyse("What has changed since the 2024 inspection?", [], DOCS)
     assert intent.since == 2024 and intent.years == ()
