@@ -11,6 +11,7 @@ from functools import lru_cache
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
 from assistant.query import (
+    CONTACTS,
     FUTURE_RE,
     GRADE_RE,
     JUDGEMENT_WORDS,
@@ -240,8 +241,11 @@ class Assistant:
                 continue  # "published this morning" is dated by its document
             if intent.wants_date and intent.wants_future and not FUTURE_RE.search(text):
                 continue  # "when is it next due?": the dates of the last inspection are no answer
-            # in a grade question every sentence left gives a grade, and a short row says enough: "Overall effectiveness: Good"
-            too_short = len(text.split()) < 4 and not intent.wants_grade
+            if intent.wants_contact and not CONTACTS[intent.wants_contact][1].search(text):
+                continue  # "what is the phone number?": a sentence giving none does not say
+            # in a grade or contact question every sentence left gives one, and a short row says enough:
+            # "Overall effectiveness: Good", an email address on a line of its own
+            too_short = len(text.split()) < 4 and not (intent.wants_grade or intent.wants_contact)
             repeats = _shingles(text) & said_shingles and any(_same_words(text, said, w) for said in already_said)
             if too_short or candidate.hit.paragraph.key in off_cover or repeats:
                 continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said

@@ -46,6 +46,13 @@ GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b"
 GRADES = "outstanding good requires improvement inadequate"
 # what speaks of a time still to come: the future in English grammar, and the words that schedule
 FUTURE_RE = re.compile(r"\b(will|shall|going to|next|upcoming|(is|are) due|planned|scheduled|expected to)\b", re.I)
+# a question asking for a phone number or an email address is answered only by a sentence that gives one
+# (a sentence about the front door is no phone number): what asks for each, and what a sentence must hold
+CONTACTS = {
+    "phone": (re.compile(r"\b(?:tele)?phone(?: numbers?)?\b|\b(?:contact|helpline) numbers?\b|\bnumber to (?:call|ring)\b", re.I),
+              re.compile(r"(?:\+44|\b0)\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b")),
+    "email": (re.compile(r"\be-?mail(?: address(?:es)?)?\b", re.I), re.compile(r"[\w.-]+@[\w-]+\.\w")),
+}
 LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
 # the months a question names say when, as its years do ("Ofsted's July 2024 visit")
 MONTH_WORDS = set(stem_words(list(MONTHS)))
@@ -72,6 +79,7 @@ class Intent:
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     wants_future: bool = False  # "when is Ofsted next due?": a date still to come, which a past one does not answer
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
+    wants_contact: str = ""  # "what is the phone number ...": the kind of contact (a key of CONTACTS) an answer must give
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
     places: tuple[str, ...] = ()  # the library's councils the question (or, for a follow-up, the conversation) names
@@ -226,6 +234,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_future=bool(FUTURE_RE.search(lowered)),
         wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),  # "was it rated good?" is answered with the grade given
+        wants_contact=next((kind for kind, (asks, _) in CONTACTS.items() if asks.search(question)), ""),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         places=tuple(places),

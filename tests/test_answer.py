@@ -300,6 +300,14 @@ def test_how_an_area_fared_is_answered_with_its_grade_in_the_reports_words_of_it
     assert any("children in care: Good" in c.quote and c.paragraph.label == "judgements" for c in answer.citations)
 
 
+def test_a_phone_number_or_email_address_is_answered_only_by_one(assistant):
+    # no source gives the fostering team's telephone number: a sentence about fostering with an "18" in it is no answer
+    assert not assistant.ask("What is the telephone number of the fostering team?").answered
+    answer = assistant.ask("What is the email address of the report's contact officer?")
+    assert answer.answered
+    assert [c.quote for c in answer.citations] == ["Robert.fordyce@kirklees.gov.uk"]
+
+
 def test_inspectors_in_a_question_say_who_not_what(assistant):
     # "inspectors found" in a press item is Ofsted's voice, not a sentence about caseloads
     answer = assistant.ask("What did inspectors say about caseloads?")
