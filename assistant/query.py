@@ -29,9 +29,11 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
                 "get", "got", "give", "gave", "given"}  # "what grade did it get": the grade is the subject
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
-# ... and its indefinite pronouns, which the stopword list lacks: "did she say anything about X?" is about X
+# ... and its indefinite pronouns and modal verbs, which the stopword list lacks: "did she say anything about X?"
+# and "what must Hackney improve about X?" are about X
 SOURCE_WORDS |= set(stem_words(["anything", "anyone", "anybody", "anywhere", "something", "someone", "somebody", "somewhere",
-                                 "everything", "everyone", "everybody", "everywhere", "nothing", "nobody", "nowhere"]))
+                                 "everything", "everyone", "everybody", "everywhere", "nothing", "nobody", "nowhere",
+                                 "must", "might", "ought", "shall"]))
 # a question about a judgement that names no grade, and the grades an answer to it gives
 JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating", "ratings", "rated", "grade", "grades",
                    "graded", "verdict", "verdicts")
@@ -187,9 +189,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
     years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
-    # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?"
-    # asks what the report requires, and an infinitive is no change over time
-    change = (r"(?<!\bto )\b(changed?|improved?|got (better|worse)|gone (up|down)|fallen|fell|risen|rose|reduced|increased|"
+    # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
+    # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
+    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|got (better|worse)|gone (up|down)|fallen|fell|risen|rose|reduced|increased|"
               r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))

@@ -39,6 +39,16 @@ def test_asking_how_a_council_did_or_fared_asks_for_its_judgements():
         assert not analyse(question, [], DOCS).wants_grade, question
 
 
+def test_what_a_council_must_improve_is_asked_of_its_report_not_over_time():
+    from assistant.query import frame_words
+    from ingest.index import stem_words
+
+    intent = analyse("What did Ofsted say Kirklees must improve about housing for care leavers?", [], DOCS)
+    assert not intent.over_time  # a change wanted, not one told
+    assert set(stem_words(["must"])) <= frame_words(intent)  # a modal verb is no subject word
+    assert analyse("Has housing for care leavers improved?", [], DOCS).over_time
+
+
 def test_years_since_and_latest():
     intent = analyse("What has changed since the 2024 inspection?", [], DOCS)
     assert intent.since == 2024 and intent.years == ()
