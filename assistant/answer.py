@@ -227,7 +227,7 @@ class Assistant:
                      and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) < w.words_answer
                      and float(c.sentence_scores.max(initial=0.0)) <= nearest_elsewhere}
         already_said = [piece for m in history if m.get("role") == "assistant" for piece in said(m)]
-        said_shingles = frozenset().union(*map(_shingles, already_said))  # what shares none of these repeats nothing
+        said_shingles = frozenset().union(*map(_shingles, already_said))
         changes = _asks_change(intent)
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
@@ -246,7 +246,10 @@ class Assistant:
             # in a grade or contact question every sentence left gives one, and a short row says enough:
             # "Overall effectiveness: Good", an email address on a line of its own
             too_short = len(text.split()) < 4 and not (intent.wants_grade or intent.wants_contact)
-            repeats = _shingles(text) & said_shingles and any(_same_words(text, said, w) for said in already_said)
+            # a repeat says little that was not said: a sentence holding a piece of the answer and more
+            # ("the way certain groups are supported, including disabled children ...") tells the more
+            shingles = _shingles(text)
+            repeats = len(shingles & said_shingles) >= w.same_words * len(shingles)
             if too_short or candidate.hit.paragraph.key in off_cover or repeats:
                 continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said
             if i == WHOLE_LIST:

@@ -374,6 +374,15 @@ def test_a_follow_up_given_the_answer_record_does_not_repeat_what_it_cited(assis
     assert not {c.quote for c in first.citations} & {c.quote for c in more.citations}
 
 
+def test_a_follow_up_may_cite_the_whole_of_a_sentence_the_earlier_answer_gave_a_piece_of(assistant):
+    # the earlier answer ended the sentence at its first clause: the rest is what the follow-up asks for
+    history = [{"role": "user", "content": "What did Ofsted say about bed and breakfast for care leavers?"},
+               {"role": "assistant", "content": "Leaders are progressing clear plans to address this shortfall."}]
+    answer = assistant.ask("What is the aim of those plans?", history)
+    assert answer.answered
+    assert any("eradicate the use of bed and breakfast accommodation" in c.quote for c in answer.citations)
+
+
 def test_a_when_question_is_answered_by_the_dates_line_alone(assistant):
     # "exactly ... by when" in a sentence about letters to parents is no answer to when the inspectors came
     answer = assistant.ask("When exactly were the inspectors in Kirklees?")
