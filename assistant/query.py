@@ -158,6 +158,16 @@ def leaned_on(question: str, history: list[dict]) -> list[str]:
     return earlier
 
 
+SINCE_RE = re.compile(r"\bsince (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", re.I)
+
+
+def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
+    """What a question says of when: its "since" ("since 2024", "since the inspection") and the years it names besides."""
+    since_match = SINCE_RE.search(question)
+    years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
+    return since_match, tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
+
+
 def is_follow_up(question: str) -> bool:
     """Does a question lean on the conversation ("what about that?", "and in 2019?")?"""
     return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
@@ -185,9 +195,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
 
-    since_match = re.search(r"\bsince (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", lowered)
-    years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
-    years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
+    since_match, years = _when(question)
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
     # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
@@ -207,7 +215,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     for earlier in reversed(leaned_on(question, history)):
         places = places or named_places(earlier, library)
         if not years and not latest and not since_match and not kinds and not publishers:
-            years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", earlier)}))
+            since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
     since = None

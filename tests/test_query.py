@@ -89,6 +89,13 @@ def test_follow_up_takes_the_earlier_question_and_its_time():
     assert intent.years == (2016,)
 
 
+def test_a_follow_up_keeps_the_earlier_questions_since():
+    history = [{"role": "user", "content": "What has the council done about neglect since the 2024 inspection?"},
+               {"role": "assistant", "content": "It has trained its staff."}]
+    intent = analyse("Is anything still missing?", history, DOCS)
+    assert (intent.since, intent.years) == (2024, ())  # from 2024 on, not 2024 alone
+
+
 def test_an_ordinal_picks_the_item_from_the_last_answer():
     history = [{"role": "user", "content": "What were the three areas?"},
                {"role": "assistant", "content": "1) homes for children; 2) written plans and records; 3) neglect practice."}]
