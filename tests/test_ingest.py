@@ -123,6 +123,18 @@ def test_sentence_spans_and_vectors_are_stored(docs, tmp_index, embedder):
     assert list(np.argmax(queries @ vectors.T, axis=1)) == [0, 1, 2, 3]
 
 
+def test_a_question_alone_is_embedded_by_the_traced_model_as_the_model_embeds_it_in_a_batch(embedder):
+    from ingest.embed import traced_transformer
+
+    assert traced_transformer() is not None  # the quicker path is in use, not silently abandoned
+    questions = ["How quickly are strategy meetings held?", "x", "What did inspectors find about " + "care leavers " * 200]
+    in_a_batch = embedder.embed_queries([*questions, "a longer text that pads the others in its batch " * 3])
+    for question, expected in zip(questions, in_a_batch):
+        alone = embedder.embed_queries([question])
+        assert alone.shape == (1, 384)
+        assert np.allclose(alone[0], expected, atol=1e-5)
+
+
 def test_a_paragraph_longer_than_the_model_window_is_chunked_but_kept_whole(tmp_path, tmp_index, embedder):
     sentences = [f"In team {n} the social workers met {n + 3} families, wrote plans with them and reviewed each plan "
                  f"after {n % 5 + 2} weeks with the family's own words recorded." for n in range(1, 31)]
