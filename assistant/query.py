@@ -291,7 +291,7 @@ def _findings_of(question: str, documents: list[Document]) -> str:
     return "" if name.lower() in titles else name
 
 
-NAMING_RE = re.compile(r"\b(?:the|its|their|a|an)\s+((?:[\w'\u2019]+\s+){1,4}?)(?:report|statement|article|response|"
+NAMING_RE = re.compile(r"\b(?:the|its|their|a|an)\s+((?:[\w'\u2019]+\s+){1,4}?)(report|statement|article|response|"
                        r"inspection|update|story|page)s?\b", re.I)
 
 
@@ -302,8 +302,12 @@ def _naming_words(question: str, documents: list[Document]) -> tuple[str, ...]:
     """Stems of the words a question uses to name one of the sources ("the 2026 scrutiny panel report"):
     words before "report", "statement" ... that stand in a source's title or publisher."""
     described = set(stem_words(re.findall(r"[a-z]+", " ".join(f"{d.title} {d.publisher}" for d in documents).lower())))
-    named = [w for match in NAMING_RE.finditer(question) for w in re.findall(r"[a-z]+", match.group(1).lower())]
-    stems = {stem for stem in stem_words(named) if stem in described}
+    matches = list(NAMING_RE.finditer(question))
+    named = [w for match in matches for w in re.findall(r"[a-z]+", match.group(1).lower())]
+    # ... and the noun itself: "the council's 2019 statement" is about what the statement says, not statements
+    # ("report" and "inspection", source words already, stay in the search: a cover sheet's title has them)
+    nouns = set(stem_words([m.group(2).lower() for m in matches])) - SOURCE_WORDS
+    stems = {stem for stem in stem_words(named) if stem in described} | nouns
     # "Ofsted's view of leadership": the view is whose words to quote, leadership the subject
     return tuple(sorted(stems | set(stem_words(VIEW_OF_RE.findall(question)))))
 

@@ -49,6 +49,15 @@ def test_what_a_council_must_improve_is_asked_of_its_report_not_over_time():
     assert analyse("Has housing for care leavers improved?", [], DOCS).over_time
 
 
+def test_the_noun_naming_a_source_is_not_the_subject():
+    from assistant.query import frame_words
+    from ingest.index import stem_words
+
+    intent = analyse("What did the council's 2019 statement say about care leavers?", [], DOCS)
+    assert set(stem_words(["statement"])) <= frame_words(intent)
+    assert not set(stem_words(["care", "leavers"])) & frame_words(intent)
+
+
 def test_years_since_and_latest():
     intent = analyse("What has changed since the 2024 inspection?", [], DOCS)
     assert intent.since == 2024 and intent.years == ()
