@@ -307,7 +307,8 @@ class Assistant:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
             newest = _newest_year(intent, [c.candidate.document for c in scored]) if intent.latest else None
-            both, when, who = _tiers(intent, newest)
+            years_held = any(c.candidate.document.year in intent.years for c in scored)
+            both, when, who = _tiers(intent, newest, years_held)
             # "the latest inspection" names a document as a year does; "now" alone only prefers
             timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers or intent.latest_document))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
@@ -537,12 +538,16 @@ def _newest_year(intent: Intent, documents: list[Document]) -> int | None:
     return max((d.year or 0 for d in named or documents), default=None)
 
 
-def _tiers(intent: Intent, newest: int | None = None):
+def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True):
     """Tests of a chosen sentence: the named who and when, the when alone, the who alone.
-    `newest`: the year of the latest document of the kind asked about, for "the latest inspection"."""
+    `newest`: the year of the latest document of the kind asked about, for "the latest inspection".
+    `years_held`: whether any document found is of a year the question names; if none is, a later
+    document's sentence naming that year tells of it ("In August 2015, an external review found ...")."""
 
     def when(choice: Choice) -> bool:
         year = choice.candidate.document.year
+        if intent.years and not years_held:
+            return any(re.search(rf"\b{y}\b", choice.text) for y in intent.years)
         if intent.years:
             return year in intent.years
         if intent.since:

@@ -383,6 +383,15 @@ def test_a_follow_up_may_cite_the_whole_of_a_sentence_the_earlier_answer_gave_a_
     assert any("eradicate the use of bed and breakfast accommodation" in c.quote for c in answer.citations)
 
 
+def test_a_year_no_document_is_of_is_told_by_a_later_sentence_naming_it(assistant):
+    # no source is of 2025: the 2026 report's sentence on 2025's priorities tells of that year
+    answer = assistant.ask("Which strategic priorities were set for 2025?")
+    assert answer.answered
+    assert all("2025" in c.quote for c in answer.citations)
+    # a year no source is of and none names is still refused, not answered from another year
+    assert not assistant.ask("What did Ofsted find about adoption in 2013?").answered
+
+
 def test_a_when_question_is_answered_by_the_dates_line_alone(assistant):
     # "exactly ... by when" in a sentence about letters to parents is no answer to when the inspectors came
     answer = assistant.ask("When exactly were the inspectors in Kirklees?")
