@@ -24,7 +24,7 @@ FOLLOW_UP_RE = re.compile(
 SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "said", "found", "find", "accord", "refer",
                 "press", "mention", "describ", "from",
                 # and the frame of a question, which reports rarely use: "what did ... about"
-                "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "has", "have",
+                "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "done", "has", "have",
                 "had", "were", "about", "think", "verdict", "ani", "tell", "can", "could", "would", "should",
                 "get", "got", "give", "gave", "given"}  # "what grade did it get": the grade is the subject
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
