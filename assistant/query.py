@@ -26,7 +26,8 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
                 # and the frame of a question, which reports rarely use: "what did ... about"
                 "what", "which", "who", "whom", "when", "where", "whi", "how", "did", "do", "doe", "done", "has", "have",
                 "had", "were", "about", "think", "verdict", "ani", "tell", "can", "could", "would", "should",
-                "get", "got", "give", "gave", "given"}  # "what grade did it get": the grade is the subject
+                "get", "got", "give", "gave", "given",  # "what grade did it get": the grade is the subject
+                "compar", "comparison", "versus"}  # "how does leadership in X compare with Y?": leadership is
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 # ... and its indefinite pronouns and modal verbs, which the stopword list lacks: "did she say anything about X?"

@@ -46,6 +46,8 @@ def test_what_a_council_must_improve_is_asked_of_its_report_not_over_time():
     intent = analyse("What did Ofsted say Kirklees must improve about housing for care leavers?", [], DOCS)
     assert not intent.over_time  # a change wanted, not one told
     assert set(stem_words(["must"])) <= frame_words(intent)  # a modal verb is no subject word
+    # nor is "compare", in a comparison of no years: the subject is what is compared
+    assert set(stem_words(["compare"])) <= frame_words(analyse("How does leadership compare with fostering?", [], DOCS))
     # nor is "done", any more than "did": "what had Barnet done about agency social workers?"
     assert set(stem_words(["done"])) <= frame_words(analyse("What had the council done about agency social workers?", [], DOCS))
     assert analyse("Has housing for care leavers improved?", [], DOCS).over_time
