@@ -437,8 +437,7 @@ class Assistant:
         w = self.weights
         # passages on the question's subject (they use one of its words), not the cover sheet that
         # shares its words with every question about the report
-        frame = frame_words(intent)
-        asked = {t: 1.0 for t in content_terms(intent.retrieval_text) if t not in frame}
+        asked = self._subject(intent)
         related = [c for c in candidates if c.hit.paragraph.label != COVER_SHEET
                    and _overlap(asked, set(content_terms(c.hit.paragraph.text)), w=w) > 0][:3]
         citations = []
