@@ -143,7 +143,7 @@ def traced_transformer():
         def forward(self, input_ids, attention_mask):
             return self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
-    example = (getattr(model, "preprocess", None) or model.tokenize)(["What did Ofsted say?"])
+    example = _features(model, "What did Ofsted say?")
     verbosity = hf_logging.get_verbosity()
     try:
         # TracerWarning: the mask check it warns of is constant for one text; and transformers' note on the
@@ -163,11 +163,16 @@ def traced_transformer():
     return traced
 
 
+def _features(model, text: str) -> dict:
+    """The model's input for one text (`preprocess` from sentence-transformers 5.4, `tokenize` before it)."""
+    return (getattr(model, "preprocess", None) or model.tokenize)([text])
+
+
 def _traced_vector(model, traced, text: str) -> np.ndarray:
     """One text's unit vector: the traced transformer, then the model's own pooling and normalising modules."""
     import torch
 
-    features = (getattr(model, "preprocess", None) or model.tokenize)([text])  # preprocess in sentence-transformers 5.4+
+    features = _features(model, text)
     with torch.inference_mode():
         features["token_embeddings"] = traced(features["input_ids"], features["attention_mask"])
         for module in list(model)[1:]:
