@@ -11,7 +11,7 @@ from functools import lru_cache
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
 from assistant.query import (
-    CONTACTS,
+    ASKED_FACTS,
     FUTURE_RE,
     GRADE_RE,
     JUDGEMENT_WORDS,
@@ -241,11 +241,11 @@ class Assistant:
                 continue  # "published this morning" is dated by its document
             if intent.wants_date and intent.wants_future and not FUTURE_RE.search(text):
                 continue  # "when is it next due?": the dates of the last inspection are no answer
-            if intent.wants_contact and not CONTACTS[intent.wants_contact][1].search(text):
-                continue  # "what is the phone number?": a sentence giving none does not say
+            if intent.wants_fact and not ASKED_FACTS[intent.wants_fact].gives.search(text):
+                continue  # "what is the phone number?", "how much was spent?": a sentence giving none does not say
             # in a grade or contact question every sentence left gives one, and a short row says enough:
             # "Overall effectiveness: Good", an email address on a line of its own
-            too_short = len(text.split()) < 4 and not (intent.wants_grade or intent.wants_contact)
+            too_short = len(text.split()) < 4 and not (intent.wants_grade or intent.wants_fact)
             # a repeat says little that was not said: a sentence holding a piece of the answer and more
             # ("the way certain groups are supported, including disabled children ...") tells the more
             shingles = _shingles(text)
@@ -526,8 +526,9 @@ def _clear_winner(scored: list[Choice], w: Weights) -> bool:
     """A weaker match still answers when one paragraph stands well clear of every other: a
     question in everyday words ("a fallback arrangement") meeting the report's own ("back up plans")."""
     best = scored[0]
-    runner_up = next((c.score for c in scored if c.candidate.hit.paragraph.key != best.candidate.hit.paragraph.key), 0.0)
-    return best.score >= w.clear_floor and best.dense >= w.clear_dense and best.score - runner_up >= w.clear_gap
+    runner_up = next((c.score for c in scored if c.candidate.hit.paragraph.key != best.candidate.hit.paragraph.key), None)
+    # a paragraph alone (the only one whose sentences give the figure or date asked for) stands clear of nothing
+    return runner_up is not None and best.score >= w.clear_floor and best.dense >= w.clear_dense and best.score - runner_up >= w.clear_gap
 
 
 def _newest_year(intent: Intent, documents: list[Document]) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
@@ -49,12 +50,25 @@ GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b"
 GRADES = "outstanding good requires improvement inadequate"
 # what speaks of a time still to come: the future in English grammar, and the words that schedule
 FUTURE_RE = re.compile(r"\b(will|shall|going to|next|upcoming|(is|are) due|planned|scheduled|expected to)\b", re.I)
-# a question asking for a phone number or an email address is answered only by a sentence that gives one
-# (a sentence about the front door is no phone number): what asks for each, and what a sentence must hold
-CONTACTS = {
-    "phone": (re.compile(r"\b(?:tele)?phone(?: numbers?)?\b|\b(?:contact|helpline) numbers?\b|\bnumber to (?:call|ring)\b", re.I),
-              re.compile(r"(?:\+44|\b0)\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b")),
-    "email": (re.compile(r"\be-?mail(?: address(?:es)?)?\b", re.I), re.compile(r"[\w.-]+@[\w-]+\.\w")),
+
+
+class AskedFact(NamedTuple):
+    asks: re.Pattern  # what in a question asks for this kind of fact
+    gives: re.Pattern  # what a sentence must hold to give it
+
+
+# a question asking for a phone number, an email address or a sum of money is answered only by a sentence that
+# gives one: a sentence about the front door is no phone number, and "the most stable it has been for three
+# years" says nothing of what is spent. Money is asked for by "how much" with a word of paying or spending
+# ("how much extra money went into ...", "how much does it spend on ...") or by naming a budget or cost
+ASKED_FACTS = {
+    "phone": AskedFact(re.compile(r"\b(?:tele)?phone(?: numbers?)?\b|\b(?:contact|helpline) numbers?\b|\bnumber to (?:call|ring)\b", re.I),
+                       re.compile(r"(?:\+44|\b0)\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b")),
+    "email": AskedFact(re.compile(r"\be-?mail(?: address(?:es)?)?\b", re.I), re.compile(r"[\w.-]+@[\w-]+\.\w")),
+    "money": AskedFact(re.compile(r"\bhow much\b(?:\W+[\w'-]+){0,5}?\W+(?:money|funding|cash|spen[dt]\w*|costs?|budgets?|invest\w*|"
+                                  r"pa(?:y|ys|id))\b|\b(?:what|which) (?:is|was|are|were) (?:the |its |their )?(?:[\w'-]+ ){0,2}?"
+                                  r"(?:budgets?|costs?|spend|spending)\b", re.I),
+                       re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn)\b", re.I)),
 }
 LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
 # the months a question names say when, as its years do ("Ofsted's July 2024 visit")
@@ -82,7 +96,7 @@ class Intent:
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     wants_future: bool = False  # "when is Ofsted next due?": a date still to come, which a past one does not answer
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
-    wants_contact: str = ""  # "what is the phone number ...": the kind of contact (a key of CONTACTS) an answer must give
+    wants_fact: str = ""  # "what is the phone number ...", "how much was spent ...": the kind of fact (a key of ASKED_FACTS) an answer must give
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
     places: tuple[str, ...] = ()  # the library's councils the question (or, for a follow-up, the conversation) names
@@ -245,7 +259,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_future=bool(FUTURE_RE.search(lowered)),
         wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),  # "was it rated good?" is answered with the grade given
-        wants_contact=next((kind for kind, (asks, _) in CONTACTS.items() if asks.search(question)), ""),
+        wants_fact=next((kind for kind, fact in ASKED_FACTS.items() if fact.asks.search(question)), ""),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         places=tuple(places),

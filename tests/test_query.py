@@ -94,6 +94,14 @@ def test_figures_and_dates_asked_for():
     assert not analyse("What is happening with caseloads now?", [], DOCS).latest_document
 
 
+def test_a_sum_of_money_is_asked_for_by_how_much_with_a_word_of_spending_or_by_a_budget():
+    for question in ("How much extra money went into fostering after the review?", "How much does the council spend on care leavers?",
+                     "How much was invested in the front door?", "What was the budget for the Development Board?"):
+        assert analyse(question, [], DOCS).wants_fact == "money", question
+    for question in ("How much support do care leavers get?", "Has the council invested in early help?", "How much has caseload size changed?"):
+        assert analyse(question, [], DOCS).wants_fact == "", question
+
+
 def test_follow_up_takes_the_earlier_question_and_its_time():
     history = [{"role": "user", "content": "What happened in 2016?"},
                {"role": "assistant", "content": [{"type": "text", "text": "Services were rated inadequate."}]}]
