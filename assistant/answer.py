@@ -24,7 +24,16 @@ from assistant.query import (
 )
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
-from assistant.voice import OFSTED_VOICE_RE, OPENS_QUOTE_RE, RUN_ON, list_introduced, list_lead_in, quote_speaker, voice_match
+from assistant.voice import (
+    OFSTED_VOICE_RE,
+    OPENS_QUOTE_RE,
+    PRONOUN_SPEECH_RE,
+    RUN_ON,
+    list_introduced,
+    list_lead_in,
+    quote_speaker,
+    voice_match,
+)
 from assistant.weights import Weights
 from assistant.weights import load as load_weights
 from ingest.index import stem_words, tokenize
@@ -229,6 +238,7 @@ class Assistant:
         already_said = [piece for m in history if m.get("role") == "assistant" for piece in said(m)]
         said_shingles = frozenset().union(*map(_shingles, already_said))
         changes = _asks_change(intent)
+        run_on_from: dict[str, list] = {}  # each quoting paragraph's earlier paragraphs, fetched once
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
@@ -256,7 +266,10 @@ class Assistant:
                 dense = candidate.heading_score
             else:
                 dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
-            section_terms = sections[candidate.hit.paragraph.key]
+            # whose words a quoted sentence is, or the lead-in of a list item, says what it is as its heading
+            # does: "did she say anything about homeless young people?" after a question naming her
+            speaker = self._speaker(candidate, max(i, 0), run_on_from)
+            section_terms = sections[candidate.hit.paragraph.key] | (set(content_terms(speaker)) if speaker else set())
             named_fact = _asks_for_label(text, wording, w)
             # ... and the question asks for the kind of fact it gives, a date or a grade ("when were the inspection
             # dates?"), not about something its words name ("what did the lead inspector say about X?")
@@ -268,7 +281,6 @@ class Assistant:
             graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade else overlap
             score = (w.sentence_dense * dense + w.sentence_words * min(1.0, graded)
                      + (1 - w.sentence_dense - w.sentence_words) * candidate.hit.score)
-            speaker = self._speaker(candidate, max(i, 0), intent)
             voice = voice_match(text, candidate.document, intent, speaker)
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
@@ -373,20 +385,23 @@ class Assistant:
             take(choice)
         return chosen
 
-    def _speaker(self, candidate: Candidate, sentence: int, intent: Intent) -> str:
+    def _speaker(self, candidate: Candidate, sentence: int, run_on_from: dict[str, list]) -> str:
         """Whose words a sentence of a press item or council page carries: the speaker of the quotation
-        it stands in, or the lead-in of the list it is an item of."""
+        it stands in, or the lead-in of the list it is an item of. `run_on_from` keeps each quoting
+        paragraph's earlier paragraphs, which a quotation running on is followed back through."""
         paragraph = candidate.hit.paragraph
-        if candidate.document.kind == "inspection report" or not intent.kinds:
+        if candidate.document.kind == "inspection report":
             return ""
-        earlier: list = []
-        record_id = self.index.record_id(paragraph)
-        if record_id and OPENS_QUOTE_RE.match(paragraph.text):
-            version = record_id.rsplit("#", 1)[0]
-            keys = [f"{version}#{paragraph.order - j}" for j in range(1, RUN_ON + 1) if paragraph.order >= j]
-            found = self.index.get_paragraphs(keys)
-            earlier = [found[k] for k in keys if k in found]
-        return quote_speaker(paragraph, sentence, earlier) or list_lead_in(paragraph, sentence)
+        if paragraph.key not in run_on_from:
+            earlier: list = []
+            record_id = self.index.record_id(paragraph)
+            if record_id and (OPENS_QUOTE_RE.match(paragraph.text) or PRONOUN_SPEECH_RE.search(paragraph.text)):
+                version = record_id.rsplit("#", 1)[0]
+                keys = [f"{version}#{paragraph.order - j}" for j in range(1, RUN_ON + 1) if paragraph.order >= j]
+                found = self.index.get_paragraphs(keys)
+                earlier = [found[k] for k in keys if k in found]
+            run_on_from[paragraph.key] = earlier
+        return quote_speaker(paragraph, sentence, run_on_from[paragraph.key]) or list_lead_in(paragraph, sentence)
 
     # -- writing the answer ------------------------------------------------------------------------
 

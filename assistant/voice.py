@@ -25,11 +25,16 @@ COUNCIL_VOICE_RE = re.compile(
     rf"\b({COUNCIL})\b.*\b(said|says|added|stated|told|explained|responded|replied)\b|\b(she|he) (said|added)\b|"
     r"^\s*[\u201c\"](we|our|it.s|i)\b", re.I)
 # "Councillor X, Leader of the Council, said: "..." - a speech verb before an opening quotation mark
-SPEECH_RE = re.compile(r"\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]", re.I)
+SPEECH = r"\b(said|says|added|stated|commented|explained)\b\s*[:,]?\s*[\u201c\"]"
+SPEECH_RE = re.compile(SPEECH, re.I)
+PRONOUN_SPEECH_RE = re.compile(rf"\b(?:she|he|they)\s+{SPEECH}", re.I)  # "She said: "..."
 CLAUSE_END_RE = re.compile(r"[.!?\u201c\u201d\"][^.!?\u201c\u201d\"]*$")  # the last sentence end or quotation mark before a point
 OPENS_QUOTE_RE = re.compile(r"^\s*[\u201c\"]")
 # an item of a bulleted list: a bullet character anywhere, a dash or star starting a line
 BULLET_RE = re.compile(r"\s*[\u2022\u25aa\u25e6]|(?:^|\n)\s*[-*\u2013]\s")
+# an attribution by a pronoun, and the capitalised names (a person, a title) a narration gives
+PRONOUN_RE = re.compile(r"\s*(she|he|they)\b", re.I)
+NAME_RE = re.compile(r"\b[A-Z][\w'\u2019-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w'\u2019-]*)+")
 RUN_ON = 15  # paragraphs a quotation is followed back through to find its speaker
 
 
@@ -42,14 +47,24 @@ def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph])
     start = paragraph.sentences[sentence][0] if sentence < len(paragraph.sentences) else 0
     speaker = _open_attribution(paragraph.text[:start])
     if speaker or not OPENS_QUOTE_RE.match(paragraph.text):
-        return speaker
-    for before in earlier[:RUN_ON]:
+        return _named(speaker, earlier)
+    for j, before in enumerate(earlier[:RUN_ON]):
         attribution = next(attributions(before.text), "")
         if attribution:
-            return attribution
+            return _named(attribution, earlier[j + 1:])
         if not OPENS_QUOTE_RE.match(before.text):
             return ""
     return ""
+
+
+def _named(attribution: str, earlier: list[Paragraph]) -> str:
+    """An attribution by a pronoun ("She said: "...") with the names of the narration before it
+    ("Councillor Erin Hill, cabinet member for ..., acknowledged ..."), whom the pronoun stands for."""
+    if not PRONOUN_RE.match(attribution):
+        return attribution
+    narration = next((p.text for p in earlier if not OPENS_QUOTE_RE.match(p.text)), "")
+    names = NAME_RE.findall(narration)
+    return f"{' '.join(names)}: {attribution}" if names else attribution
 
 
 def list_lead_in(paragraph: Paragraph, sentence: int) -> str:

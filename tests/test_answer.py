@@ -269,6 +269,32 @@ def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(
     assert [c.paragraph.label for c in council.citations] == ["3"]
 
 
+COURIER_STORY = """Riverside's children's services: the reaction
+
+1. Councillor Ann Brook, cabinet member for Children and Families, accepted the findings.
+2. She said: "We were open with inspectors from the start.
+3. "Our foster carers have stepped up and given children stable homes.
+4. Dr Omar Kent, who chairs the Riverside Fostering Network, was less sure.
+5. He said: "Some of the carers I meet feel left on their own.
+6. "Foster carers in Riverside have waited too long for training."
+"""
+
+
+def test_whose_quotation_a_sentence_is_counts_as_its_context_even_when_she_is_not_named(tmp_path, tmp_index, embedder):
+    meta = {"title": "The reaction", "publisher": "Riverside Courier", "kind": "press", "date": "2025-06"}
+    _ingest_text(tmp_path, tmp_index, embedder, COURIER_STORY, "courier.txt", meta)
+    assistant = Assistant(tmp_index, embedder)
+    first = assistant.ask("What did Councillor Ann Brook say about the inspection in Riverside?")
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    answer, trace = assistant.explain("Did she say anything about foster carers?", history)
+    assert answer.answered
+    # "She said:" is the councillor of the paragraph before, and her quotation runs on into paragraph 3; the
+    # network's chair speaks of foster carers too, as "he": her quotation is the one about her (ask --explain's words)
+    scored = {c.candidate.hit.paragraph.label: c for stage, record in trace if stage == "score" for c in record}
+    assert "Councillor Ann Brook" in scored["3"].speaker and "Dr Omar Kent" in scored["6"].speaker
+    assert scored["3"].overlap > scored["6"].overlap
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it

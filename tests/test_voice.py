@@ -42,6 +42,15 @@ def test_narration_is_nobody_s_quotation():
     assert quote_speaker(STORY[4], 0, earlier(4)) == ""  # after the quotation ended
 
 
+def test_a_quotation_by_she_or_he_is_the_speaker_the_narration_before_names():
+    story = [paragraph(0, "Councillor Jane Moss, cabinet member for Children and Families, accepted the findings."),
+             paragraph(1, 'She said: "Our priority has always been children. We will do better.'),
+             paragraph(2, '"Homeless young people are our first concern."')]
+    assert "Councillor Jane Moss" in quote_speaker(story[1], 1, story[:1])
+    assert "Councillor Jane Moss" in quote_speaker(story[2], 0, story[:2][::-1])  # running on, as far back as the narration
+    assert quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, []) == 'She said: "'  # nobody named
+
+
 def test_a_closed_quotation_does_not_reach_the_next_sentence():
     closed = paragraph(0, 'The leader said: "We are pleased." The report found gaps in planning.')
     assert quote_speaker(closed, 1, []) == ""
