@@ -235,6 +235,13 @@ def _ingest_text(tmp_path, index, embedder, text, name="riverside-update.txt", m
     assert not report.failed, report.failed
 
 
+def _press_story(tmp_path, index, embedder, text, publisher):
+    """An assistant over one press story of Riverside's, published by `publisher` in June 2025."""
+    meta = {"title": "Inspection published", "publisher": publisher, "kind": "press", "date": "2025-06"}
+    _ingest_text(tmp_path, index, embedder, text, "story.txt", meta)
+    return Assistant(index, embedder)
+
+
 def test_a_review_only_mentioned_does_not_answer_what_it_concluded(tmp_path, tmp_index, embedder):
     _ingest_text(tmp_path, tmp_index, embedder, REVIEW_MENTIONED)
     answer = Assistant(tmp_index, embedder).ask("What did the Riverside Practice Review conclude?")
@@ -259,9 +266,7 @@ GAZETTE_STORY = """Riverside's children's services: inspection published
 
 
 def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(tmp_path, tmp_index, embedder):
-    meta = {"title": "Inspection published", "publisher": "Riverside Gazette", "kind": "press", "date": "2025-06"}
-    _ingest_text(tmp_path, tmp_index, embedder, GAZETTE_STORY, "gazette.txt", meta)
-    assistant = Assistant(tmp_index, embedder)
+    assistant = _press_story(tmp_path, tmp_index, embedder, GAZETTE_STORY, "Riverside Gazette")
     # paragraph 3 names no speaker: it goes on quoting the councillor of paragraph 2
     ofsted = assistant.ask("What did Ofsted say about the leadership team in Riverside?")
     assert ofsted.answered and [c.paragraph.label for c in ofsted.citations] == ["1"]
@@ -281,9 +286,7 @@ COURIER_STORY = """Riverside's children's services: the reaction
 
 
 def test_whose_quotation_a_sentence_is_counts_as_its_context_even_when_she_is_not_named(tmp_path, tmp_index, embedder):
-    meta = {"title": "The reaction", "publisher": "Riverside Courier", "kind": "press", "date": "2025-06"}
-    _ingest_text(tmp_path, tmp_index, embedder, COURIER_STORY, "courier.txt", meta)
-    assistant = Assistant(tmp_index, embedder)
+    assistant = _press_story(tmp_path, tmp_index, embedder, COURIER_STORY, "Riverside Courier")
     first = assistant.ask("What did Councillor Ann Brook say about the inspection in Riverside?")
     history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
     answer, trace = assistant.explain("Did she say anything about foster carers?", history)
