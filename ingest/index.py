@@ -609,7 +609,7 @@ class Index:
 
     def _fingerprint(self) -> str:
         """The set of active versions, as one short key: the lexical index is rebuilt when it changes."""
-        return hashlib.sha256(",".join(self.versions()).encode()).hexdigest()[:24]
+        return hashlib.sha256(",".join([f"tokens {TOKENS_VERSION}", *self.versions()]).encode()).hexdigest()[:24]
 
     @_store_errors
     def rebuild_lexical(self) -> None:
@@ -712,6 +712,10 @@ def stem_words(words: list[str]) -> list[str]:
 
 
 TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern, on lower-cased text
+# a prefix that is no word of its own makes one word with what it is hyphened to: "multi-agency" is not
+# "agency" (every report has multi-agency working; a question about agency social workers is not about it)
+BOUND_PREFIX_RE = re.compile(r"\b(multi|inter|non|pre|co|sub|semi|anti|un|re)[-\u2010\u2011](?=\w)")
+TOKENS_VERSION = "2"  # part of the lexical index's fingerprint: an index made by an earlier tokenize() is rebuilt
 
 
 @lru_cache(maxsize=1)
@@ -724,11 +728,11 @@ def _stopwords() -> frozenset[str]:
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Stemmed content words of each text: what BM25 indexes, and what answers compare.
 
-    The same words as `bm25s.tokenize(texts, stopwords="en", stemmer=...)` (a test holds them equal),
-    done directly: bm25s rebuilds its stopword set for every text, which made tokenising a question's
+    The same words as `bm25s.tokenize(texts, stopwords="en", stemmer=...)` (a test holds them equal), but
+    for a bound prefix joined to its word, done directly: bm25s rebuilds its stopword set for every text, which made tokenising a question's
     few hundred candidate sentences a tenth of answering."""
     stopwords, stem = _stopwords(), _stemmer()
-    return [stem([t for t in TOKEN_RE.findall(text.lower()) if t not in stopwords]) for text in texts]
+    return [stem([t for t in TOKEN_RE.findall(BOUND_PREFIX_RE.sub(r"\1", text.lower())) if t not in stopwords]) for text in texts]
 
 
 def _document(entry: dict) -> Document:

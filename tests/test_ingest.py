@@ -463,6 +463,25 @@ def test_tokenize_gives_the_words_bm25s_gives():
 
     texts = [line for path in sorted((PROJECT_ROOT / "corpus").glob("*.txt")) for line in path.read_text().splitlines()]
     texts += ["Don't e-mail £4million to the 17* Café in 2024/25", "", "a I"]
-    expected = bm25s.tokenize(texts, stopwords="en", stemmer=index_module._stemmer(), return_ids=False, show_progress=False)
+    texts += ["Multi-agency meetings, non-attendance and co\u2011produced plans"]
+    # ... but for a bound prefix, which makes one word with what it is hyphened to
+    joined = [index_module.BOUND_PREFIX_RE.sub(r"\1", text.lower()) for text in texts]
+    expected = bm25s.tokenize(joined, stopwords="en", stemmer=index_module._stemmer(), return_ids=False, show_progress=False)
     assert index_module.tokenize(texts) == expected
     assert index_module.tokenize(["Care leavers' accommodation"]) == [["care", "leaver", "accommod"]]
+
+
+def test_multi_agency_working_is_no_match_for_agency_staff_and_an_index_of_older_tokens_is_rebuilt(tmp_path, embedder, monkeypatch):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "update.txt").write_text("Workforce update\n\n1. Multi-agency meetings are held weekly.\n\n"
+                                       "2. Fewer agency social workers are employed than last year.\n", encoding="utf-8")
+    monkeypatch.setattr(index_module, "TOKENS_VERSION", "1")  # as an index built before bound prefixes were joined
+    index = Index(tmp_path / "index")
+    ingest([folder], index, embedder)
+    built = (tmp_path / "index" / "lexical" / "meta.json").read_text()
+    monkeypatch.undo()
+    reopened = Index(tmp_path / "index")
+    assert [label for _, label in labels_found(reopened, reopened.lexical_search("agency staff", 5))] == ["2"]
+    assert [label for _, label in labels_found(reopened, reopened.lexical_search("multi-agency", 5))] == ["1"]
+    assert (tmp_path / "index" / "lexical" / "meta.json").read_text() != built  # rebuilt with today's tokens
