@@ -46,10 +46,6 @@ DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|sept
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
-# over time, a sentence that tells of a change ("they are now judged", "since the previous inspection")
-# says how things moved; one that describes a single moment does not
-CHANGE_RE = re.compile(r"\b(now|no longer|previous(ly)?|since|improved|declined|deteriorated|worsened|remains?|remained|still|"
-                       r"yet to)\b", re.I)
 JUDGEMENT_TERMS = set(tokenize([" ".join(JUDGEMENT_WORDS)])[0])
 OVERALL = tokenize(["overall"])[0][0]
 ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
@@ -237,7 +233,6 @@ class Assistant:
                      and float(c.sentence_scores.max(initial=0.0)) <= nearest_elsewhere}
         already_said = [piece for m in history if m.get("role") == "assistant" for piece in said(m)]
         said_shingles = frozenset().union(*map(_shingles, already_said))
-        changes = _asks_change(intent)
         run_on_from: dict[str, list] = {}  # each quoting paragraph's earlier paragraphs, fetched once
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
@@ -285,13 +280,6 @@ class Assistant:
             if voice < 0:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += w.voice_weight * voice
-            # the line that is the fact asked for by its name: its label ("when were the inspection dates":
-            # "Inspection dates: ..."), or the overall judgement in a question about a grade of no named area;
-            # the sentences that merely use its words ("since the last inspection in 2019") do not say it
-            if named_fact or named:
-                score += w.headline_weight
-            if changes and overlap > 0 and CHANGE_RE.search(text):  # on the subject, not any change
-                score += w.change_weight
             scored.append(Choice(candidate, i, text, score, overlap, dense, speaker, named))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;

@@ -50,10 +50,6 @@ class Weights:
     tier_slack: float = number(0.1, "the named publisher's documents answer first unless this much worse", "select")
     voice_weight: float = number(0.06, "for a sentence in the voice asked for (Ofsted's findings reported by the press, "
                                  "a councillor's reply)", "select")
-    change_weight: float = number(0.06, "in a question over time, for a sentence telling of a change", "select")
-    headline_weight: float = number(0.06, "for the line that is the fact asked for by name: a labelled line whose label "
-                                    "the question uses ('Inspection dates:'), or the overall judgement in a question "
-                                    "about a grade of no named area", "select")
     related_word: float = number(0.7, "a word of the same family as the question's ('leader', 'leadership') counts "
                                  "this much as the word itself", "select")
     earlier_word: float = number(0.5, "in a follow-up with subject words of its own, a word only the earlier question "
