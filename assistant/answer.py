@@ -14,8 +14,10 @@ from assistant.query import (
     ASKED_FACTS,
     FUTURE_RE,
     GRADE_RE,
+    GRADES,
     JUDGEMENT_WORDS,
     MONTH_WORDS,
+    SERVICE_RE,
     Intent,
     analyse,
     frame_words,
@@ -48,6 +50,7 @@ YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is no
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 JUDGEMENT_TERMS = set(tokenize([" ".join(JUDGEMENT_WORDS)])[0])
 OVERALL = tokenize(["overall"])[0][0]
+GRADE_TERMS = set(tokenize([GRADES])[0])
 ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
 NEGATED_RE = re.compile(r"\b(no longer|not|never)\W+(\w+\W+){0,2}$", re.I)
 # endings that make a word of the same family from a short stem ("judg" -> "judgement"); a bare
@@ -134,6 +137,8 @@ class Assistant:
         self.index.require()
         documents = list(self.index.documents().values())
         intent = analyse(question, history, documents)
+        if intent.over_time and not intent.wants_grade and self._of_the_whole_service(intent):
+            intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
         record(("analyse", intent))
         # the publishers' and titles' words: a name in them is one of the library's own
         described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()
@@ -209,11 +214,22 @@ class Assistant:
         earlier = {t: share * self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame and t not in own}
         return {**earlier, **own}
 
+    def _of_the_whole_service(self, intent: Intent) -> bool:
+        """Does the question ask of no area or topic, only of the service as a whole ("how did Barnet's
+        children's services change between 2017 and 2024?", "what grade did Kirklees get?")?"""
+        without_service = replace(intent, own_text=SERVICE_RE.sub(" ", intent.own_text),
+                                  retrieval_text=SERVICE_RE.sub(" ", intent.retrieval_text))
+        return not set(self._subject(without_service)) - JUDGEMENT_TERMS
+
     def score_sentences(self, intent: Intent, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
         """Every sentence of the retrieved paragraphs that may answer, scored, best first."""
         w = self.weights
         asked = self._subject(intent)
-        headline = intent.wants_grade and not set(asked) - JUDGEMENT_TERMS  # a grade asked of no area: "overall effectiveness"
+        # a grade asked of no area, or of the service as a whole ("how did Barnet's children's services change?"):
+        # the overall judgement, as a line that says so ("Overall effectiveness: Good") or names only the service
+        # and its grade ("Children's services in Barnet are inadequate")
+        headline = intent.wants_grade and self._of_the_whole_service(intent)
+        headline_words = JUDGEMENT_TERMS | GRADE_TERMS | set(intent.place_words) | set(content_terms("children's services social care"))
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         # a paragraph that is a list under a heading, whole, as one more choice that matches on its heading
@@ -268,11 +284,12 @@ class Assistant:
             # ... and the question asks for the kind of fact it gives, a date or a grade ("when were the inspection
             # dates?"), not about something its words name ("what did the lead inspector say about X?")
             # ... or, in a question about a grade of no named area, the overall judgement: the grade asked for
-            named = named_fact and (intent.wants_date or intent.wants_grade) or headline and OVERALL in sentence_terms
-            overlap = 1.0 if named_fact else _overlap(asked, sentence_terms, section_terms, w=w)
+            named = named_fact and (intent.wants_date or intent.wants_grade) or headline and (
+                OVERALL in sentence_terms or not sentence_terms - headline_words)
+            overlap = 1.0 if named_fact or named else _overlap(asked, sentence_terms, section_terms, w=w)
             # a grade the sentence states is the judgement asked about (scored so, but it is no
             # subject word: "what rating did the safeguarding board get" is about the board)
-            graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade else overlap
+            graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade and not named else overlap
             score = (w.sentence_dense * dense + w.sentence_words * min(1.0, graded)
                      + (1 - w.sentence_dense - w.sentence_words) * candidate.hit.score)
             voice = voice_match(text, candidate.document, intent, speaker)
@@ -320,8 +337,10 @@ class Assistant:
                     # the sources from the time asked about do not answer; the others speak of another time
                     return []
         # a question asking for a labelled fact by its name is answered by that line (of the time asked
-        # about), not by sentences using its words
-        scored = [c for c in scored if c.named] or scored
+        # about), not by sentences using its words; over time, by each document's such line, and a document
+        # that has none (a 2016 news item telling the grade in its own words) by its sentences
+        named_in = {c.candidate.document.id for c in scored if c.named}
+        scored = [c for c in scored if c.named or over_time and c.candidate.document.id not in named_in] or scored
         best = scored[0].score
         chosen: list[Choice] = []
         per_paragraph: dict[str, int] = {}

@@ -46,6 +46,9 @@ JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
 PERFORMANCE_RE = re.compile(r"\bhow (?:well |badly )?(?:did|do|does|has|have|had)(?: [\w'-]+){1,6}? (?:do|done|fare|fared|perform|performed)"
                             r"(?= (?:for|in|at|on|with|under|when|across|overall)\b|\s*[?.,!]|$)|"
                             r"\b(?:do|did|does|done|fare|fared|perform|performed) (?:best|worst|better|worse)\b", re.I)
+# the name of the inspected service as a whole ("Barnet's children's services", "children's social care"):
+# a question asking of it and of no area asks for the overall judgement
+SERVICE_RE = re.compile(r"\b(?:children['\u2019]?s? )?(?:social care|social work|services?)(?: services?)?(?: for children)?\b", re.I)
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
 # what speaks of a time still to come: the future in English grammar, and the words that schedule

@@ -322,6 +322,19 @@ def test_a_grade_asked_of_no_area_is_the_overall_one_even_in_a_table_row(assista
     assert any(c.paragraph.label == "judgements" and c.quote == "Overall effectiveness: Good" for c in answer.citations)
 
 
+def test_a_grade_or_a_change_of_the_service_as_a_whole_is_its_overall_judgement_each_year(assistant):
+    # "children's services" names no area: the overall line, not the areas' grades
+    answer = assistant.ask("What grade did Kirklees children's services get in 2024?")
+    assert answer.answered and "Overall effectiveness: Good" in answer.text.splitlines()[1]
+    assert not any("children in care: Good" in c.quote for c in answer.citations)
+    # over time, each year's: the 2024 report's overall line, and the 2016 news's grade in its own words
+    answer = assistant.ask("How have Kirklees's children's services changed between 2016 and 2024?")
+    assert answer.answered
+    quotes = {year: " ".join(c.quote for c in answer.citations if c.document.year == year) for year in (2016, 2024)}
+    assert "Overall effectiveness: Good" in quotes[2024]
+    assert "inadequate" in quotes[2016]
+
+
 def test_how_an_area_fared_is_answered_with_its_grade_in_the_reports_words_of_its_year(assistant):
     # "looked-after children" are "children in care" in a 2024 report: how they did is that line's grade
     answer = assistant.ask("How did Kirklees do for looked-after children in 2024?")
