@@ -30,7 +30,6 @@ from assistant.voice import (
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
     PRONOUN_SPEECH_RE,
-    RUN_ON,
     list_introduced,
     list_lead_in,
     quote_speaker,
@@ -352,7 +351,7 @@ class Assistant:
             if not wants_council and choice.candidate.document.kind != "inspection report":
                 # the council or the press repeating Ofsted's words: cite Ofsted, who said them first
                 choice = next((o for o in originals if _same_words(choice.text, o.text, w)), choice)
-            listed = list_introduced(choice.candidate.hit.paragraph, choice.index)
+            listed = list_introduced(choice.candidate.hit.paragraph, choice.index, w.list_quote_chars)
             choice = replace(choice, text=listed) if listed else choice  # a lead-in is quoted with its list
             key = choice.candidate.hit.paragraph.key
             if per_paragraph.get(key, 0) >= w.max_per_paragraph or any(_same_words(choice.text, c.text, w) for c in chosen):
@@ -403,7 +402,8 @@ class Assistant:
             record_id = self.index.record_id(paragraph)
             if record_id and (OPENS_QUOTE_RE.match(paragraph.text) or PRONOUN_SPEECH_RE.search(paragraph.text)):
                 version = record_id.rsplit("#", 1)[0]
-                keys = [f"{version}#{paragraph.order - j}" for j in range(1, RUN_ON + 1) if paragraph.order >= j]
+                keys = [f"{version}#{paragraph.order - j}" for j in range(1, self.weights.quote_run_on + 1)
+                        if paragraph.order >= j]
                 found = self.index.get_paragraphs(keys)
                 earlier = [found[k] for k in keys if k in found]
             run_on_from[paragraph.key] = earlier

@@ -35,7 +35,6 @@ BULLET_RE = re.compile(r"\s*[\u2022\u25aa\u25e6]|(?:^|\n)\s*[-*\u2013]\s")
 # an attribution by a pronoun, and the capitalised names (a person, a title) a narration gives
 PRONOUN_RE = re.compile(r"\s*(she|he|they)\b", re.I)
 NAME_RE = re.compile(r"\b[A-Z][\w'\u2019-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w'\u2019-]*)+")
-RUN_ON = 15  # paragraphs a quotation is followed back through to find its speaker
 
 
 def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph]) -> str:
@@ -43,12 +42,13 @@ def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph])
 
     A quotation opened after "X said:" earlier in the paragraph is X's until it closes; a
     paragraph that opens with a quotation mark goes on quoting the last speaker named before it
-    (`earlier`: the paragraphs before this one, nearest first)."""
+    (`earlier`: the paragraphs before this one, nearest first, as far back as the caller follows a
+    quotation: `Weights.quote_run_on`)."""
     start = paragraph.sentences[sentence][0] if sentence < len(paragraph.sentences) else 0
     speaker = _open_attribution(paragraph.text[:start])
     if speaker or not OPENS_QUOTE_RE.match(paragraph.text):
         return _named(speaker, earlier)
-    for j, before in enumerate(earlier[:RUN_ON]):
+    for j, before in enumerate(earlier):
         attribution = next(attributions(before.text), "")
         if attribution:
             return _named(attribution, earlier[j + 1:])
@@ -77,10 +77,7 @@ def list_lead_in(paragraph: Paragraph, sentence: int) -> str:
     return paragraph.text[:first_bullet.start()].strip()
 
 
-LIST_QUOTE_CHARS = 1100  # about ten short items; a lead-in with a longer list is quoted alone, which would crowd out the answer
-
-
-def list_introduced(paragraph: Paragraph, sentence: int) -> str:
+def list_introduced(paragraph: Paragraph, sentence: int, max_chars: int) -> str:
     """The sentence and the bulleted list it introduces, as the paragraph has them ("Ofsted outlined
     a number of strengths. These included: • ..."): a lead-in quoted alone says nothing. "" when
     the sentence introduces no list, or one too long to quote whole."""
@@ -89,7 +86,7 @@ def list_introduced(paragraph: Paragraph, sentence: int) -> str:
         return ""
     start, end = paragraph.sentences[sentence]
     between = paragraph.text[end:first_item.start()]  # at most a short "These included:"
-    if end > first_item.start() or len(between.split()) > 3 or len(paragraph.text) - start > LIST_QUOTE_CHARS:
+    if end > first_item.start() or len(between.split()) > 3 or len(paragraph.text) - start > max_chars:
         return ""
     return paragraph.text[start:].strip()
 

@@ -58,6 +58,8 @@ class Weights:
                                  "counts this much", "select")
     same_words: float = number(0.6, "share of shared 4-word runs that makes one sentence a repeat of another (the "
                                "council quoting Ofsted)", "select")
+    quote_run_on: int = number(15, "paragraphs a quotation is followed back through to find its speaker (newspapers "
+                               "run a quotation on, a paragraph at a time, after naming who speaks)", "select")
     count_window: int = number(4, "words after a number within which what a 'how many' question counts must stand "
                                "('four independent flats')", "select")
     # -- composing (assistant/answer.py) --
@@ -65,6 +67,9 @@ class Weights:
     min_sentences: int = number(3, "sentences an answer gives, when that many answer and share a subject word",
                                 "compose")
     per_document: int = number(2, "sentences per document first, in an answer over time", "compose")
+    list_quote_chars: int = number(1100, "a sentence introducing a bulleted list is quoted with the list up to this "
+                                   "many characters (about ten short items); with a longer list it is quoted alone, "
+                                   "which would otherwise crowd out the answer", "compose")
     max_per_paragraph: int = number(2, "sentences quoted from one paragraph at most", "compose")
 
     def table(self) -> list[tuple[str, str, object, str, bool]]:
