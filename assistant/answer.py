@@ -15,12 +15,13 @@ from assistant.query import (
     FUTURE_RE,
     GRADE_RE,
     GRADES,
-    JUDGEMENT_WORDS,
+    JUDGEMENT_TERMS,
     MONTH_WORDS,
-    SERVICE_RE,
+    SERVICE_TERMS,
     Intent,
     analyse,
     frame_words,
+    of_the_whole_service,
     question_wording,
     said,
 )
@@ -47,7 +48,6 @@ DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|sept
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
-JUDGEMENT_TERMS = set(tokenize([" ".join(JUDGEMENT_WORDS)])[0])
 OVERALL = tokenize(["overall"])[0][0]
 GRADE_TERMS = set(tokenize([GRADES])[0])
 ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
@@ -136,8 +136,6 @@ class Assistant:
         self.index.require()
         documents = list(self.index.documents().values())
         intent = analyse(question, history, documents)
-        if intent.over_time and not intent.wants_grade and self._of_the_whole_service(intent):
-            intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
         record(("analyse", intent))
         # the publishers' and titles' words: a name in them is one of the library's own
         described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()
@@ -213,13 +211,6 @@ class Assistant:
         earlier = {t: share * self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame and t not in own}
         return {**earlier, **own}
 
-    def _of_the_whole_service(self, intent: Intent) -> bool:
-        """Does the question ask of no area or topic, only of the service as a whole ("how did Barnet's
-        children's services change between 2017 and 2024?", "what grade did Kirklees get?")?"""
-        without_service = replace(intent, own_text=SERVICE_RE.sub(" ", intent.own_text),
-                                  retrieval_text=SERVICE_RE.sub(" ", intent.retrieval_text))
-        return not set(self._subject(without_service)) - JUDGEMENT_TERMS
-
     def score_sentences(self, intent: Intent, candidates: list[Candidate], history: list[dict]) -> list[Choice]:
         """Every sentence of the retrieved paragraphs that may answer, scored, best first."""
         w = self.weights
@@ -227,8 +218,8 @@ class Assistant:
         # a grade asked of no area, or of the service as a whole ("how did Barnet's children's services change?"):
         # the overall judgement, as a line that says so ("Overall effectiveness: Good") or names only the service
         # and its grade ("Children's services in Barnet are inadequate")
-        headline = intent.wants_grade and self._of_the_whole_service(intent)
-        headline_words = JUDGEMENT_TERMS | GRADE_TERMS | set(intent.place_words) | set(content_terms("children's services social care"))
+        headline = intent.wants_grade and of_the_whole_service(intent)
+        headline_words = JUDGEMENT_TERMS | GRADE_TERMS | SERVICE_TERMS | set(intent.place_words)
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         # a paragraph that is a list under a heading, whole, as one more choice that matches on its heading

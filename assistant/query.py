@@ -4,7 +4,7 @@ and, for a follow-up, what "that" or "the second of those" refers to in the conv
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -46,9 +46,12 @@ JUDGEMENT_RE = re.compile(rf"\b({'|'.join(JUDGEMENT_WORDS)})\b", re.I)
 PERFORMANCE_RE = re.compile(r"\bhow (?:well |badly )?(?:did|do|does|has|have|had)(?: [\w'-]+){1,6}? (?:do|done|fare|fared|perform|performed)"
                             r"(?= (?:for|in|at|on|with|under|when|across|overall)\b|\s*[?.,!]|$)|"
                             r"\b(?:do|did|does|done|fare|fared|perform|performed) (?:best|worst|better|worse)\b", re.I)
+JUDGEMENT_TERMS = set(tokenize([" ".join(JUDGEMENT_WORDS)])[0])
 # the name of the inspected service as a whole ("Barnet's children's services", "children's social care"):
-# a question asking of it and of no area asks for the overall judgement
+# a question asking of it and of no area asks for the overall judgement; and the words a line naming only
+# the service and its grade uses ("Children's services in Barnet are inadequate")
 SERVICE_RE = re.compile(r"\b(?:children['\u2019]?s? )?(?:social care|social work|services?)(?: services?)?(?: for children)?\b", re.I)
+SERVICE_TERMS = set(tokenize(["children's services social care"])[0])
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
 # what speaks of a time still to come: the future in English grammar, and the words that schedule
@@ -244,7 +247,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             (d.year or 0 for d in documents if d.kind == "inspection report" and (not about or council_name(d.place) in about)),
             default=0) or None
     retrieval_text = in_report_words(text)
-    return Intent(
+    intent = Intent(
         retrieval_text=retrieval_text,
         own_text=in_report_words(question),
         meaning_text=without_places(retrieval_text, library),
@@ -261,7 +264,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         wants_future=bool(FUTURE_RE.search(lowered)),
-        wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),  # "was it rated good?" is answered with the grade given
+        # "was it rated good?" is answered with the grade given (and how the whole service changed, below)
+        wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),
         wants_fact=next((kind for kind, fact in ASKED_FACTS.items() if fact.asks.search(question)), ""),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
@@ -269,6 +273,17 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         place_words=tuple(stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))),
         naming_words=_naming_words(question, documents) + _set_aside_words(lowered),
     )
+    if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
+        intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
+    return intent
+
+
+def of_the_whole_service(intent: Intent) -> bool:
+    """Does the question ask of no area or topic, only of the service as a whole ("how did Barnet's
+    children's services change between 2017 and 2024?", "what grade did Kirklees get?"): are its words,
+    less the service's name, all words of its frame or of judging?"""
+    texts = [SERVICE_RE.sub(" ", intent.own_text), SERVICE_RE.sub(" ", intent.retrieval_text)]
+    return not {t for terms in tokenize(texts) for t in terms} - frame_words(intent) - JUDGEMENT_TERMS
 
 
 # "how many independent flats has ...": the words after "how many" up to the verb name what is counted

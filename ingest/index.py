@@ -729,8 +729,8 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     """Stemmed content words of each text: what BM25 indexes, and what answers compare.
 
     The same words as `bm25s.tokenize(texts, stopwords="en", stemmer=...)` (a test holds them equal), but
-    for a bound prefix joined to its word, done directly: bm25s rebuilds its stopword set for every text, which made tokenising a question's
-    few hundred candidate sentences a tenth of answering."""
+    for a bound prefix joined to its word (BOUND_PREFIX_RE). Done directly: bm25s rebuilds its stopword set
+    for every text, which made tokenising a question's few hundred candidate sentences a tenth of answering."""
     stopwords, stem = _stopwords(), _stemmer()
     return [stem([t for t in TOKEN_RE.findall(BOUND_PREFIX_RE.sub(r"\1", text.lower())) if t not in stopwords]) for text in texts]
 
