@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import repeat
 
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
@@ -519,9 +520,20 @@ def _uses(term: str, terms: set[str], w: Weights) -> float:
     the stemmer keeps apart ("leader" and "leadership", "child" and "children"), else 0."""
     if term in terms:
         return 1.0
-    related = any(long.startswith(short) and (len(short) >= 5 or long[len(short):] in DERIVED_ENDINGS)
-                  for t in terms for short, long in ((term, t), (t, term)) if len(short) < len(long))
-    return w.related_word if related else 0.0
+    return w.related_word if _family_in(term, terms) else 0.0
+
+
+def _family_in(term: str, terms: set[str]) -> bool:
+    """Does `terms` hold a longer or shorter word that `term` shares its first five letters with, or
+    that differs from it by one of DERIVED_ENDINGS? Found by looking the term's prefixes and
+    extensions up, not by comparing it with every word: this runs for every candidate sentence."""
+    if any(term[:i] in terms for i in range(5, len(term))):
+        return True
+    if any(term.endswith(ending) and term[:-len(ending)] in terms for ending in DERIVED_ENDINGS):
+        return True
+    if len(term) >= 5:
+        return any(map(str.startswith, terms, repeat(term)))  # map: in C, for every word of the sentence
+    return any(term + ending in terms for ending in DERIVED_ENDINGS)
 
 
 def _gives_grade(text: str) -> bool:

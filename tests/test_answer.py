@@ -396,6 +396,7 @@ def test_words_of_one_family_count_as_the_question_s_words():
     assert _uses(tokenize(["care"])[0][0], set(tokenize(["career"])[0]), w) == 0  # a short stem is not a family
     assert _uses(tokenize(["plan"])[0][0], set(tokenize(["planet"])[0]), w) == 0
     assert _uses(tokenize(["judgement"])[0][0], set(tokenize(["judged"])[0]), w) == RELATED  # ... unless a known ending
+    assert _uses(tokenize(["judged"])[0][0], set(tokenize(["judgement"])[0]), w) == RELATED  # either way round
     assert _uses(tokenize(["plans"])[0][0], set(tokenize(["planning plan"])[0]), w) == 1
 
 
