@@ -22,6 +22,8 @@ from assistant.query import (
     Intent,
     analyse,
     frame_words,
+    is_named_source,
+    names_source,
     of_the_whole_service,
     question_wording,
     said,
@@ -153,7 +155,7 @@ class Assistant:
             asked = [p for p in asked if p.lower() in allowed]
         sections, candidates = [], []
         answered_in = scopes(asked, filters, documents)
-        if len(answered_in) > 1 and not (intent.kinds or intent.publishers) and all(
+        if len(answered_in) > 1 and not names_source(intent) and all(
                 any(d.kind == "inspection report" and s.filters.allows(d) for d in documents) for s in answered_in):
             # councils compared like with like: Ofsted's findings on each (not one council's own claims beside
             # another's inspection) unless the question asks for another source, and with no time named,
@@ -299,16 +301,19 @@ class Assistant:
         """The answer's sentences among the scored ones, or none when the best does not answer."""
         w = self.weights
         asked = self._subject(intent)
-        # "when did ...": any year's document may tell the date, unless the question names the year
-        over_time = _asks_change(intent) or intent.wants_date and not intent.years
+        # "when did ...": any year's document may tell the date, unless the question names the year or the document
+        over_time = _asks_change(intent) or intent.wants_date and not (intent.years or intent.documents)
         if not scored or scored[0].score < w.answer_floor and not _clear_winner(scored, w):
             return []
         if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
             return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
-        if over_time and (len(intent.years) > 1 or intent.since):
+        # the years a question names, and those of the documents it names ("between the monitoring visit and 2024")
+        bounds = set(intent.years) | {c.candidate.document.year for c in scored
+                                      if c.candidate.document.id in intent.documents and c.candidate.document.year}
+        if over_time and (len(bounds) > 1 or intent.since):
             # "from 2016 to 2024": every year in the range, not only the two named; "has it gone down since
             # 2024?": that year, which tells what it was, and every year after
-            low, high = (min(intent.years), max(intent.years)) if len(intent.years) > 1 else (intent.since, 9999)
+            low, high = (min(bounds), max(bounds)) if len(bounds) > 1 else (intent.since, 9999)
             scored = [c for c in scored if low <= (c.candidate.document.year or 0) <= high] or scored
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
@@ -317,10 +322,11 @@ class Assistant:
             years_held = any(c.candidate.document.year in intent.years for c in scored)
             both, when, who = _tiers(intent, newest, years_held)
             # "the latest inspection" names a document as a year does; "now" alone only prefers
-            timed = bool(intent.years or intent.since or intent.latest and (intent.kinds or intent.publishers or intent.latest_document))
+            timed = bool(intent.years or intent.since or intent.latest and (names_source(intent) or intent.latest_document))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
                 preferred = [c for c in scored if tier(c)]
-                floor = w.answer_floor if timed else max(w.answer_floor, scored[0].score - w.tier_slack)
+                # ... and so does naming it by what it is ("the monitoring visit"): it answers if it can at all
+                floor = w.answer_floor if timed or intent.documents else max(w.answer_floor, scored[0].score - w.tier_slack)
                 if preferred and preferred[0].score >= floor:
                     scored = preferred
                     break
@@ -558,7 +564,7 @@ def _clear_winner(scored: list[Choice], w: Weights) -> bool:
 def _newest_year(intent: Intent, documents: list[Document]) -> int | None:
     """The year of the newest of these documents (those that may answer, in the council asked about) of the
     publisher or kind the question names (of all, if none): "Lincolnshire's latest inspection" is its own latest."""
-    named = [d for d in documents if d.publisher in intent.publishers or d.kind in intent.kinds]
+    named = [d for d in documents if is_named_source(d, intent)]
     return max((d.year or 0 for d in named or documents), default=None)
 
 
@@ -576,15 +582,13 @@ def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True):
             return year in intent.years
         if intent.since:
             return (year or 0) > intent.since
-        if intent.latest and newest and (intent.kinds or intent.publishers or intent.latest_document):
+        if intent.latest and newest and (names_source(intent) or intent.latest_document):
             return year == newest  # "the latest Ofsted report": the newest of those, not the newest of all
         return True
 
     def who(choice: Choice) -> bool:
         document = choice.candidate.document
-        if not (intent.publishers or intent.kinds):
-            return True
-        if document.publisher in intent.publishers or document.kind in intent.kinds:
+        if not names_source(intent) or is_named_source(document, intent):
             return True
         # Ofsted's findings as a press item or council page reports them ("inspectors noted ...")
         return "inspection report" in intent.kinds and bool(OFSTED_VOICE_RE.search(f"{choice.speaker} {choice.text}"))

@@ -108,6 +108,7 @@ class Intent:
     places: tuple[str, ...] = ()  # the library's councils the question (or, for a follow-up, the conversation) names
     place_words: tuple[str, ...] = ()  # stems of every council name in the library: they say where to look, not what about
     naming_words: tuple[str, ...] = ()  # stems naming a source ("the scrutiny panel report") or a voice set aside ("rather than the council"), not the subject
+    documents: tuple[str, ...] = ()  # ids of the documents it names by what they are ("the monitoring visit")
 
 
 def message_text(content) -> str:
@@ -229,12 +230,15 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
     places = named_places(question, library)
-    # a follow-up goes on about the council and the year its conversation named ("and what about care
-    # leavers?", "what was she going to do?"), unless it names its own; a year named with a source
+    # a follow-up goes on about the council, the document and the year its conversation named ("and what about
+    # care leavers?", "what was she going to do?"), unless it names its own; a year named with a source
     # ("Ofsted's 2024 report") was that source's, so a follow-up naming another source ("what does the
     # council report on it?") chooses its own
+    named_documents = _named_documents(question, documents)
     for earlier in reversed(leaned_on(question, history)):
         places = places or named_places(earlier, library)
+        if not kinds and not publishers and not named_documents:
+            named_documents = _named_documents(earlier, documents)
         if not years and not latest and not since_match and not kinds and not publishers:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
@@ -272,10 +276,24 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         places=tuple(places),
         place_words=tuple(stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))),
         naming_words=_naming_words(question, documents) + _set_aside_words(lowered),
+        documents=named_documents,
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
         intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
     return intent
+
+
+def names_source(intent: Intent) -> bool:
+    """Does the question say whose words to answer with: a publisher, a kind of document, a document?"""
+    return bool(intent.publishers or intent.kinds or intent.documents)
+
+
+def is_named_source(document: Document, intent: Intent) -> bool:
+    """Is the document one of those the question names: by what it is, or else by publisher or kind? A
+    document named ("the Ofsted monitoring visit") is narrower than the kind its name holds."""
+    if intent.documents:
+        return document.id in intent.documents
+    return document.publisher in intent.publishers or document.kind in intent.kinds
 
 
 def of_the_whole_service(intent: Intent) -> bool:
@@ -325,24 +343,49 @@ def _findings_of(question: str, documents: list[Document]) -> str:
 
 
 NAMING_RE = re.compile(r"\b(?:the|its|their|a|an)\s+((?:[\w'\u2019]+\s+){1,4}?)(report|statement|article|response|"
-                       r"inspection|update|story|page)s?\b", re.I)
+                       r"inspection|update|story|page|visit|letter)s?\b", re.I)
 
 
 VIEW_OF_RE = re.compile(r"\b(view|opinion|verdict|assessment|take)s? (?:of|on)\b", re.I)
 
 
 def _naming_words(question: str, documents: list[Document]) -> tuple[str, ...]:
-    """Stems of the words a question uses to name one of the sources ("the 2026 scrutiny panel report"):
-    words before "report", "statement" ... that stand in a source's title or publisher."""
-    described = set(stem_words(re.findall(r"[a-z]+", " ".join(f"{d.title} {d.publisher}" for d in documents).lower())))
-    matches = list(NAMING_RE.finditer(question))
-    named = [w for match in matches for w in re.findall(r"[a-z]+", match.group(1).lower())]
-    # ... and the noun itself: "the council's 2019 statement" is about what the statement says, not statements
-    # ("report" and "inspection", source words already, stay in the search: a cover sheet's title has them)
-    nouns = set(stem_words([m.group(2).lower() for m in matches])) - SOURCE_WORDS
-    stems = {stem for stem in stem_words(named) if stem in described} | nouns
+    """Stems of the words a question uses to name one of the sources ("the 2026 scrutiny panel report"): the
+    words of its phrases that name a source, and of "Ofsted's view of ...", whose words to quote."""
+    stems = {word for words in _source_names(question, documents) for word in words}
     # "Ofsted's view of leadership": the view is whose words to quote, leadership the subject
     return tuple(sorted(stems | set(stem_words(VIEW_OF_RE.findall(question)))))
+
+
+def _named_documents(question: str, documents: list[Document]) -> tuple[str, ...]:
+    """The documents a question names by what they are ("the monitoring visit", "the scrutiny panel report"):
+    those whose description holds every word of a phrase naming a source but its source and place words, which
+    name a kind or a council, read apart ("the Ofsted monitoring visit" is a trade paper's story of the visit)."""
+    places = set(stem_words(re.findall(r"[a-z]+", " ".join(library_places(documents)).lower())))
+    named = [d.id for words in _source_names(question, documents) if (what := words - SOURCE_WORDS - places)
+             for d in documents if what <= _description(d)]
+    return tuple(dict.fromkeys(named))
+
+
+def _source_names(question: str, documents: list[Document]) -> list[set[str]]:
+    """The stemmed words of each phrase of the question that names a source ("the council's 2019 statement",
+    "the monitoring visit"): a phrase NAMING_RE finds whose words before its noun are all source words,
+    councils' names or words of some document's description. "The front door response" names none: its
+    subject is the front door's."""
+    places = set(stem_words(re.findall(r"[a-z]+", " ".join(library_places(documents)).lower())))
+    described = set().union(*map(_description, documents))
+    names = []
+    for match in NAMING_RE.finditer(question):
+        # a year in the phrase ("the council's 2019 statement") is read as the question's year, not as a name
+        qualifiers, noun = ({t for t in terms if not t.isdigit()} for terms in tokenize([match.group(1), match.group(2)]))
+        if qualifiers <= SOURCE_WORDS | places | described:
+            names.append(qualifiers | noun)
+    return names
+
+
+def _description(document: Document) -> set[str]:
+    """The stemmed words saying what a document is: its title, publisher, kind and date note."""
+    return set(tokenize([f"{document.title} {document.publisher} {document.kind} {document.date_note}"])[0])
 
 
 def frame_words(intent: Intent) -> set[str]:

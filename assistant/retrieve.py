@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.query import GRADES, Intent, frame_words, not_searched
+from assistant.query import GRADES, Intent, frame_words, is_named_source, not_searched
 from assistant.records import Document, Filters, Hit
 from assistant.voice import BULLET_RE
 from assistant.weights import Weights
@@ -29,7 +29,7 @@ class Candidate:
 def intent_match(document: Document, intent: Intent) -> float:
     """How well a document fits who and when the question asks about (0 to 1)."""
     score = 0.0
-    if intent.publishers and document.publisher in intent.publishers or intent.kinds and document.kind in intent.kinds:
+    if is_named_source(document, intent):
         score += 0.5
     year = document.year or 0
     if intent.years and year in intent.years:

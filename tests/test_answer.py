@@ -265,6 +265,32 @@ GAZETTE_STORY = """Riverside's children's services: inspection published
 """
 
 
+MONITORING_LETTER = {"title": "Monitoring visit to Riverside children's services", "publisher": "Ofsted",
+                     "kind": "inspection report", "date": "2024-11"}
+FOSTERING_DRIVE = {"title": "Fostering drive", "publisher": "Riverside Gazette", "kind": "press", "date": "2026-02"}
+
+
+def test_a_document_named_by_what_it_is_answers_and_bounds_a_change(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, "Monitoring visit\n\n1. Inspectors found that too few foster carers "
+                 "had been recruited.\n\n2. Newly qualified social workers waited months for their training.\n",
+                 "letter.txt", MONITORING_LETTER)
+    _ingest_text(tmp_path, tmp_index, embedder, "Progress update\n\n1. The council has recruited twelve new foster carers "
+                 "since the spring, and every new foster carer now has training within a month.\n")
+    _ingest_text(tmp_path, tmp_index, embedder, "Fostering drive\n\n1. Riverside has recruited more foster carers this "
+                 "year than ever before, the council said.\n", "drive.txt", FOSTERING_DRIVE)
+    assistant = Assistant(tmp_index, embedder)
+    # the question names the letter by what its title says it is, not by publisher, kind or year
+    visit = assistant.ask("What did the monitoring visit say about foster carers?")
+    assert visit.answered and visit.citations[0].document.title == MONITORING_LETTER["title"]
+    # a follow-up goes on asking it
+    history = [{"role": "user", "content": visit.question}, {"role": "assistant", "content": visit.text}]
+    training = assistant.ask("And what did it say about training?", history)
+    assert training.answered and {c.document.title for c in training.citations} == {MONITORING_LETTER["title"]}
+    # ... and, over time, its year is where the change asked about begins: 2026's story is after the range
+    change = assistant.ask("How did foster carer recruitment change between the monitoring visit and 2025?")
+    assert {c.document.title for c in change.citations} == {MONITORING_LETTER["title"], RIVERSIDE_UPDATE["title"]}
+
+
 def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(tmp_path, tmp_index, embedder):
     assistant = _press_story(tmp_path, tmp_index, embedder, GAZETTE_STORY, "Riverside Gazette")
     # paragraph 3 names no speaker: it goes on quoting the councillor of paragraph 2
