@@ -165,7 +165,8 @@ class Assistant:
             record(("analyse", intent))
         for scope in answered_in:
             record(("scope", scope))
-            found = self.retriever.search(intent, k=20, filters=scope.filters)
+            found = self.retriever.search(intent, k=20, filters=scope.filters, can_answer=lambda c: any(
+                _gives_what_is_asked(text, intent, c.document, self.weights) for text in c.hit.paragraph.sentence_texts()))
             record(("retrieve", found))
             scored = self.score_sentences(intent, found, history or [])
             record(("score", scored))
@@ -223,6 +224,8 @@ class Assistant:
         # and its grade ("Children's services in Barnet are inadequate")
         headline = intent.wants_grade and of_the_whole_service(intent)
         headline_words = JUDGEMENT_TERMS | GRADE_TERMS | SERVICE_TERMS | set(intent.place_words)
+        # the words asking for what every sentence left gives, which it answers by giving it
+        given_words = JUDGEMENT_TERMS if intent.wants_grade else set(intent.fact_words)
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
         terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
         # a paragraph that is a list under a heading, whole, as one more choice that matches on its heading
@@ -245,18 +248,8 @@ class Assistant:
         run_on_from: dict[str, list] = {}  # each quoting paragraph's earlier paragraphs, fetched once
         scored = []
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
-            if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
-                continue  # the question asks for a figure this sentence does not give
-            if intent.counted and not _counts(text, intent.counted, w):
-                continue  # "how many children": "four independent flats" counts something else
-            if intent.wants_grade and not _gives_grade(text):
-                continue  # "how has the judgement changed": a sentence that gives no grade does not say
-            if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and candidate.document.date):
-                continue  # "published this morning" is dated by its document
-            if intent.wants_date and intent.wants_future and not FUTURE_RE.search(text):
-                continue  # "when is it next due?": the dates of the last inspection are no answer
-            if intent.wants_fact and not ASKED_FACTS[intent.wants_fact].gives.search(text):
-                continue  # "what is the phone number?", "how much was spent?": a sentence giving none does not say
+            if not _gives_what_is_asked(text, intent, candidate.document, w):
+                continue
             # in a grade or contact question every sentence left gives one, and a short row says enough:
             # "Overall effectiveness: Good", an email address on a line of its own
             too_short = len(text.split()) < 4 and not (intent.wants_grade or intent.wants_fact)
@@ -280,9 +273,9 @@ class Assistant:
             named = named_fact and (intent.wants_date or intent.wants_grade) or headline and (
                 OVERALL in sentence_terms or not sentence_terms - headline_words)
             overlap = 1.0 if named_fact or named else _overlap(asked, sentence_terms, section_terms, w=w)
-            # a grade the sentence states is the judgement asked about (scored so, but it is no
-            # subject word: "what rating did the safeguarding board get" is about the board)
-            graded = _overlap(asked, sentence_terms | JUDGEMENT_TERMS, section_terms, w=w) if intent.wants_grade and not named else overlap
+            # a grade the sentence states is the judgement asked about (scored so, but it is no subject word:
+            # "what rating did the safeguarding board get" is about the board); a sum it gives is the money asked about
+            graded = _overlap(asked, sentence_terms | given_words, section_terms, w=w) if given_words and not named else overlap
             score = (w.sentence_dense * dense + w.sentence_words * min(1.0, graded)
                      + (1 - w.sentence_dense - w.sentence_words) * candidate.hit.score)
             voice = voice_match(text, candidate.document, intent, speaker)
@@ -374,10 +367,11 @@ class Assistant:
                 if choice is not group[0] and len(group) < w.per_document and choice.score >= group[0].score - w.margin / 2:
                     group.append(choice)
             newest_first = sorted(by_document.values(), key=lambda g: g[0].candidate.document.date or "", reverse=True)
-            for group in newest_first:
-                for choice in group:
-                    if len(chosen) < w.max_sentences + 2:
-                        take(choice)
+            # each document's best, then each one's second ...: the oldest year is not crowded out by the newer ones' seconds
+            for rank in range(w.per_document):
+                for group in newest_first:
+                    if rank < len(group) and len(chosen) < w.max_sentences + 2:
+                        take(group[rank])
         for choice in scored:
             # a handful of sentences: those close to the best, and at least min_sentences that answer
             # and share a word of the question's subject (a filler that shares none is noise)
@@ -491,6 +485,24 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
 
 
+def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weights) -> bool:
+    """Does a sentence give the kind of thing the question asks for, if it asks for one? One that does not
+    cannot answer it, however near its words."""
+    if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
+        return False  # the question asks for a figure this sentence does not give
+    if intent.counted and not _counts(text, intent.counted, w):
+        return False  # "how many children": "four independent flats" counts something else
+    if intent.wants_grade and not _gives_grade(text):
+        return False  # "how has the judgement changed": a sentence that gives no grade does not say
+    if intent.wants_date and not (DATE_RE.search(text) or RELATIVE_DATE_RE.search(text) and document.date):
+        return False  # "published this morning" is dated by its document
+    if intent.wants_date and intent.wants_future and not FUTURE_RE.search(text):
+        return False  # "when is it next due?": the dates of the last inspection are no answer
+    if intent.wants_fact and not ASKED_FACTS[intent.wants_fact].gives.search(text):
+        return False  # "what is the phone number?", "how much was spent?": a sentence giving none does not say
+    return True
+
+
 def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:
     """Does a sentence give a number of the thing counted: a number followed closely by one of its words?"""
     words = re.findall(r"[\w'-]+", YEAR_RE.sub(" ", text))
@@ -581,7 +593,7 @@ def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True):
         if intent.years:
             return year in intent.years
         if intent.since:
-            return (year or 0) > intent.since
+            return (year or 0) >= intent.since
         if intent.latest and newest and (names_source(intent) or intent.latest_document):
             return year == newest  # "the latest Ofsted report": the newest of those, not the newest of all
         return True

@@ -103,6 +103,7 @@ class Intent:
     wants_future: bool = False  # "when is Ofsted next due?": a date still to come, which a past one does not answer
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
     wants_fact: str = ""  # "what is the phone number ...", "how much was spent ...": the kind of fact (a key of ASKED_FACTS) an answer must give
+    fact_words: tuple[str, ...] = ()  # "how much extra money": stems of the words asking for it, which a sentence giving it answers
     history_years: tuple[int, ...] = field(default=())
     findings_of: str = ""  # "what did the Serious Case Review conclude": the named review, report or inquiry
     places: tuple[str, ...] = ()  # the library's councils the question (or, for a follow-up, the conversation) names
@@ -180,7 +181,8 @@ def leaned_on(question: str, history: list[dict]) -> list[str]:
     return earlier
 
 
-SINCE_RE = re.compile(r"\bsince (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", re.I)
+# "after" as "since": "how much went in after the 2015 review?" asks of what followed it, not of 2015
+SINCE_RE = re.compile(r"\b(?:since|after) (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", re.I)
 
 
 def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
@@ -251,6 +253,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             (d.year or 0 for d in documents if d.kind == "inspection report" and (not about or council_name(d.place) in about)),
             default=0) or None
     retrieval_text = in_report_words(text)
+    asked_fact = [(kind, match) for kind, fact in ASKED_FACTS.items() if (match := fact.asks.search(question))]
     intent = Intent(
         retrieval_text=retrieval_text,
         own_text=in_report_words(question),
@@ -270,7 +273,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_future=bool(FUTURE_RE.search(lowered)),
         # "was it rated good?" is answered with the grade given (and how the whole service changed, below)
         wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),
-        wants_fact=next((kind for kind, fact in ASKED_FACTS.items() if fact.asks.search(question)), ""),
+        wants_fact=next((kind for kind, _ in asked_fact), ""),
+        fact_words=tuple(next((tokenize([match.group(0)])[0] for _, match in asked_fact), ())),
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         places=tuple(places),

@@ -3,6 +3,7 @@ fused into one score per paragraph, with the documents a question asks about fir
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,8 +57,10 @@ class Retriever:
                 kept[heading] = self._heading_vectors[heading] = vector
         return np.array([kept[h] for h in headings])
 
-    def search(self, intent: Intent, k: int = 10, filters: Filters | None = None) -> list[Candidate]:
-        """The k best paragraphs for the question, each with its sentences' similarities."""
+    def search(self, intent: Intent, k: int = 10, filters: Filters | None = None,
+               can_answer: Callable[[Candidate], bool] | None = None) -> list[Candidate]:
+        """The k best paragraphs for the question, each with its sentences' similarities; those that
+        `can_answer` (give a sum, a date ... that the question asks for) before those that cannot."""
         w = self.weights
         documents = self.index.documents()
         allowed = {d.id: d for d in documents.values() if filters is None or filters.allows(d)}
@@ -112,6 +115,10 @@ class Retriever:
             heading_score = float(heading_scores[key]) if key in heading_scores else None
             candidates.append(Candidate(hit, sentence_scores, document, heading_score))
         candidates.sort(key=lambda c: c.hit.score, reverse=True)
+        if can_answer is not None:
+            # a paragraph giving no sum cannot answer "how much was spent?" however near its words: the
+            # weaker ones that give one come first, each group in its order (the sort is stable)
+            candidates.sort(key=lambda c: not can_answer(c))
         best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
         # the best few by words alone stay too: the model can miss a long sentence that uses the
         # question's rarest words ("the authority was rated inadequate in September 2016")

@@ -386,6 +386,36 @@ def test_a_sum_of_money_is_answered_only_by_a_sentence_giving_one_on_the_subject
     assert not assistant.ask("How much does Kirklees spend on fostering each year?").answered
 
 
+TOPICS = ["child protection plans", "foster placements", "care leavers' flats", "short breaks", "adoption support",
+          "family hubs", "youth work", "school transport", "mental health support", "the front door", "court work",
+          "kinship care", "respite care", "missing children", "return interviews", "supervision", "case audits",
+          "training", "caseloads", "recruitment", "the local offer", "advocacy", "life story work", "health checks",
+          "parenting courses", "family group conferences", "edge of care work", "private fostering", "staying put",
+          "young carers", "disabled children's teams", "residential homes", "semi-independent homes", "interpreters"]
+
+
+def test_a_paragraph_giving_what_is_asked_is_found_among_many_nearer_in_words(tmp_path, tmp_index, embedder):
+    from assistant.query import analyse
+
+    # three dozen paragraphs use the question's words, and none gives a sum
+    near = "".join(f"{n}. After the 2023 review, extra money went into Riverside's {topic} services, and managers "
+                   f"review how it is spent.\n\n" for n, topic in enumerate(TOPICS, start=3))
+    _ingest_text(tmp_path, tmp_index, embedder, "Progress update\n\n1. In March 2023 an independent review found "
+                 "serious weaknesses.\n\n2. In response, a new director was appointed and an extra £2million was "
+                 "committed to early help.\n\n" + near)
+    assistant = Assistant(tmp_index, embedder)
+    question = "How much extra money went into Riverside's services after the 2023 review?"
+    # "after the 2023 review" is when (what followed it), not a year whose documents alone may answer
+    answer = assistant.ask(question)
+    assert answer.answered and [c.paragraph.label for c in answer.citations] == ["2"]
+    # the few paragraphs handed on from retrieval are those that can give what is asked, however near the others' words
+    intent = analyse(question, [], list(tmp_index.documents().values()))
+    nearest = [c.hit.paragraph.label for c in assistant.retriever.search(intent, k=3)][:3]
+    giving = [c.hit.paragraph.label for c in assistant.retriever.search(
+        intent, k=3, can_answer=lambda c: "£" in c.hit.paragraph.text)][:3]
+    assert "2" not in nearest and giving[0] == "2"
+
+
 def test_inspectors_in_a_question_say_who_not_what(assistant):
     # "inspectors found" in a press item is Ofsted's voice, not a sentence about caseloads
     answer = assistant.ask("What did inspectors say about caseloads?")
