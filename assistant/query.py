@@ -227,8 +227,10 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
               r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
-    # "inadequate in 2016, and what is it now?": then and now, each year cited
-    over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b", lowered))
+    # "inadequate in 2016, and what is it now?": then and now, each year cited; and a comparison with a year
+    # ("more or less than it was at the 2016 inspection", "better than in 2019") is one of then and now
+    over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b|\bthan (?:(?:it|they|there|she|he|we) "
+                                                            r"(?:was|were|did|had) )?(?:in|at|during) (?:the |its |their )?(?:19|20)\d\d\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
     places = named_places(question, library)
@@ -243,6 +245,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             named_documents = _named_documents(earlier, documents)
         if not years and not latest and not since_match and not kinds and not publishers:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
+    if not places:
+        # a conversation goes on about the council it last named: a question naming none ("are some children
+        # still living in unregistered homes?") is about that council too, pronoun or not
+        places = next((named for m in reversed(history) if m.get("role") == "user"
+                       and (named := named_places(message_text(m.get("content")), library))), [])
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
     since = None

@@ -81,6 +81,20 @@ def test_since_the_inspection_is_the_latest_inspection_of_the_council_asked_abou
     assert analyse("What has changed in Testshire since the inspection?", [], documents).since == 2026
 
 
+def test_a_conversation_goes_on_about_the_council_it_named_and_a_comparison_with_a_year_is_over_time():
+    documents = [Document("k.txt", "Inspection of Kirklees", "Ofsted", "inspection report", "2024-07", place="Kirklees"),
+                 Document("t.pdf", "Inspection of Testshire", "Ofsted", "inspection report", "2026-02", place="Testshire"),
+                 Document("t0.pdf", "Inspection of Testshire", "Ofsted", "inspection report", "2019-05", place="Testshire")]
+    history = [{"role": "user", "content": "What difference have leaders made in Testshire?"},
+               {"role": "assistant", "content": "Ofsted on Testshire (2026 inspection report):\nLeaders have made a difference. [1]"}]
+    # no pronoun, nine words: still about Testshire, not the home council
+    assert analyse("Even so, are some children still living in unregistered homes?", history, documents).places == ("Testshire",)
+    assert analyse("What about Kirklees?", history, documents).places == ("Kirklees",)  # unless it names its own
+    # "more than at the 2019 inspection" compares then with now
+    assert analyse("Does Testshire use agency staff more or less than it did at the 2019 inspection?", [], documents).over_time
+    assert not analyse("Did Testshire use more agency staff than permanent staff in 2019?", [], documents).over_time
+
+
 def test_figures_and_dates_asked_for():
     assert analyse("How many flats were provided?", [], DOCS).wants_number
     assert analyse("What percentage of leavers are in work?", [], DOCS).wants_percentage
