@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -378,15 +379,21 @@ def _named_documents(question: str, documents: list[Document]) -> tuple[str, ...
     return tuple(dict.fromkeys(named))
 
 
+DESCRIPTIONS_KEPT = 10_000  # documents' descriptions kept, the oldest forgotten beyond this (a bound on memory, not a weight)
+
+
 def _source_names(question: str, documents: list[Document]) -> list[set[str]]:
     """The stemmed words of each phrase of the question that names a source ("the council's 2019 statement",
     "the monitoring visit"): a phrase NAMING_RE finds whose words before its noun are all source words,
     councils' names or words of some document's description. "The front door response" names none: its
     subject is the front door's."""
+    matches = list(NAMING_RE.finditer(question))
+    if not matches:
+        return []
     places = set(stem_words(re.findall(r"[a-z]+", " ".join(library_places(documents)).lower())))
     described = set().union(*map(_description, documents))
     names = []
-    for match in NAMING_RE.finditer(question):
+    for match in matches:
         # a year in the phrase ("the council's 2019 statement") is read as the question's year, not as a name
         qualifiers, noun = ({t for t in terms if not t.isdigit()} for terms in tokenize([match.group(1), match.group(2)]))
         if qualifiers <= SOURCE_WORDS | places | described:
@@ -394,9 +401,11 @@ def _source_names(question: str, documents: list[Document]) -> list[set[str]]:
     return names
 
 
-def _description(document: Document) -> set[str]:
-    """The stemmed words saying what a document is: its title, publisher, kind and date note."""
-    return set(tokenize([f"{document.title} {document.publisher} {document.kind} {document.date_note}"])[0])
+@lru_cache(maxsize=DESCRIPTIONS_KEPT)
+def _description(document: Document) -> frozenset[str]:
+    """The stemmed words saying what a document is: its title, publisher, kind and date note (a Document
+    never changes, so each is read once)."""
+    return frozenset(tokenize([f"{document.title} {document.publisher} {document.kind} {document.date_note}"])[0])
 
 
 def frame_words(intent: Intent) -> set[str]:
