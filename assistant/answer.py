@@ -255,7 +255,7 @@ class Assistant:
             too_short = len(text.split()) < 4 and not (intent.wants_grade or intent.wants_fact)
             # a repeat says little that was not said: a sentence holding a piece of the answer and more
             # ("the way certain groups are supported, including disabled children ...") tells the more
-            repeats = bool(said_shingles) and len(_shingles(text) & said_shingles) >= w.same_words * len(_shingles(text))
+            repeats = bool(said_shingles) and len((shingles := _shingles(text)) & said_shingles) >= w.same_words * len(shingles)
             if too_short or candidate.hit.paragraph.key in off_cover or repeats:
                 continue  # too short to stand alone, an off-subject cover sheet, or a follow-up repeating what was said
             if i == WHOLE_LIST:

@@ -234,16 +234,19 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
                                                             r"(?:was|were|did|had) )?(?:in|at|during) (?:the |its |their )?(?:19|20)\d\d\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
+    council_stems = stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))
+    place_words = set(council_stems)
     places = named_places(question, library)
     # a follow-up goes on about the council, the document and the year its conversation named ("and what about
     # care leavers?", "what was she going to do?"), unless it names its own; a year named with a source
     # ("Ofsted's 2024 report") was that source's, so a follow-up naming another source ("what does the
     # council report on it?") chooses its own
-    named_documents = _named_documents(question, documents)
+    source_names = _source_names(question, documents, place_words)
+    named_documents = _named_documents(source_names, documents, place_words)
     for earlier in reversed(leaned_on(question, history)):
         places = places or named_places(earlier, library)
         if not kinds and not publishers and not named_documents:
-            named_documents = _named_documents(earlier, documents)
+            named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
         if not years and not latest and not since_match and not kinds and not publishers:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
     if not places:
@@ -286,8 +289,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         history_years=history_years,
         findings_of=_findings_of(question, documents),
         places=tuple(places),
-        place_words=tuple(stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))),
-        naming_words=_naming_words(question, documents) + _set_aside_words(lowered),
+        place_words=tuple(council_stems),
+        naming_words=_naming_words(question, source_names) + _set_aside_words(lowered),
         documents=named_documents,
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
@@ -361,20 +364,20 @@ NAMING_RE = re.compile(r"\b(?:the|its|their|a|an)\s+((?:[\w'\u2019]+\s+){1,4}?)(
 VIEW_OF_RE = re.compile(r"\b(view|opinion|verdict|assessment|take)s? (?:of|on)\b", re.I)
 
 
-def _naming_words(question: str, documents: list[Document]) -> tuple[str, ...]:
+def _naming_words(question: str, source_names: list[set[str]]) -> tuple[str, ...]:
     """Stems of the words a question uses to name one of the sources ("the 2026 scrutiny panel report"): the
-    words of its phrases that name a source, and of "Ofsted's view of ...", whose words to quote."""
-    stems = {word for words in _source_names(question, documents) for word in words}
+    words of its phrases that name a source (`_source_names`), and of "Ofsted's view of ...", whose words to quote."""
+    stems = {word for words in source_names for word in words}
     # "Ofsted's view of leadership": the view is whose words to quote, leadership the subject
     return tuple(sorted(stems | set(stem_words(VIEW_OF_RE.findall(question)))))
 
 
-def _named_documents(question: str, documents: list[Document]) -> tuple[str, ...]:
+def _named_documents(source_names: list[set[str]], documents: list[Document], place_words: set[str]) -> tuple[str, ...]:
     """The documents a question names by what they are ("the monitoring visit", "the scrutiny panel report"):
-    those whose description holds every word of a phrase naming a source but its source and place words, which
-    name a kind or a council, read apart ("the Ofsted monitoring visit" is a trade paper's story of the visit)."""
-    places = set(stem_words(re.findall(r"[a-z]+", " ".join(library_places(documents)).lower())))
-    named = [d.id for words in _source_names(question, documents) if (what := words - SOURCE_WORDS - places)
+    those whose description holds every word of a phrase naming a source (`_source_names`) but its source and
+    place words, which name a kind or a council, read apart ("the Ofsted monitoring visit" is a trade paper's
+    story of the visit)."""
+    named = [d.id for words in source_names if (what := words - SOURCE_WORDS - place_words)
              for d in documents if what <= _description(d)]
     return tuple(dict.fromkeys(named))
 
@@ -382,21 +385,20 @@ def _named_documents(question: str, documents: list[Document]) -> tuple[str, ...
 DESCRIPTIONS_KEPT = 10_000  # documents' descriptions kept, the oldest forgotten beyond this (a bound on memory, not a weight)
 
 
-def _source_names(question: str, documents: list[Document]) -> list[set[str]]:
+def _source_names(question: str, documents: list[Document], place_words: set[str]) -> list[set[str]]:
     """The stemmed words of each phrase of the question that names a source ("the council's 2019 statement",
     "the monitoring visit"): a phrase NAMING_RE finds whose words before its noun are all source words,
-    councils' names or words of some document's description. "The front door response" names none: its
-    subject is the front door's."""
+    councils' names (`place_words`) or words of some document's description. "The front door response"
+    names none: its subject is the front door's."""
     matches = list(NAMING_RE.finditer(question))
     if not matches:
         return []
-    places = set(stem_words(re.findall(r"[a-z]+", " ".join(library_places(documents)).lower())))
     described = set().union(*map(_description, documents))
     names = []
     for match in matches:
         # a year in the phrase ("the council's 2019 statement") is read as the question's year, not as a name
         qualifiers, noun = ({t for t in terms if not t.isdigit()} for terms in tokenize([match.group(1), match.group(2)]))
-        if qualifiers <= SOURCE_WORDS | places | described:
+        if qualifiers <= SOURCE_WORDS | place_words | described:
             names.append(qualifiers | noun)
     return names
 
