@@ -247,8 +247,14 @@ class Assistant:
         said_shingles = frozenset().union(*map(_shingles, already_said))
         run_on_from: dict[str, list] = {}  # each quoting paragraph's earlier paragraphs, fetched once
         scored = []
+        # "how many social workers were recruited from overseas?": what is said of the things counted, which a
+        # count of them must speak of too ("30 agency social workers" counts other social workers)
+        counted = set(intent.counted)
+        of_counted = {t: idf for t, idf in asked.items() if not _uses(t, counted, w)}
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if not _gives_what_is_asked(text, intent, candidate.document, w):
+                continue
+            if counted and of_counted and not _overlap(of_counted, sentence_terms, w=w):
                 continue
             # in a grade or contact question every sentence left gives one, and a short row says enough:
             # "Overall effectiveness: Good", an email address on a line of its own

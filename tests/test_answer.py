@@ -462,6 +462,9 @@ def test_how_many_is_answered_only_with_a_number_of_what_is_counted(assistant):
     # the bundled documents give no count of children in care: "four independent flats" counts something else
     children = assistant.ask("How many children are in care in Kirklees?")
     assert all("four independent flats" not in c.quote for c in children.citations if children.answered)
+    # a count of the things counted that says nothing of those asked about: the flats are for young people
+    disabled = assistant.ask("How many independent flats are there for disabled children?")
+    assert not disabled.answered and "four independent flats" in disabled.text  # shown as related, not as the answer
 
 
 def test_a_number_written_in_words_is_a_number():
