@@ -319,7 +319,10 @@ class Assistant:
             # time") always; a publisher unless its documents answer clearly worse than the others
             newest = _newest_year(intent, [c.candidate.document for c in scored]) if intent.latest else None
             years_held = any(c.candidate.document.year in intent.years for c in scored)
-            both, when, who = _tiers(intent, newest, years_held)
+            # a question naming no time asks how things are: the latest inspection's findings, not those it replaced
+            inspected = max((c.candidate.document.year or 0 for c in scored
+                             if c.candidate.document.kind == "inspection report"), default=None)
+            both, when, who = _tiers(intent, newest, years_held, inspected)
             # "the latest inspection" names a document as a year does; "now" alone only prefers
             timed = bool(intent.years or intent.since or intent.latest and (names_source(intent) or intent.latest_document))
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
@@ -586,11 +589,13 @@ def _newest_year(intent: Intent, documents: list[Document]) -> int | None:
     return max((d.year or 0 for d in named or documents), default=None)
 
 
-def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True):
+def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True, inspected: int | None = None):
     """Tests of a chosen sentence: the named who and when, the when alone, the who alone.
     `newest`: the year of the latest document of the kind asked about, for "the latest inspection".
     `years_held`: whether any document found is of a year the question names; if none is, a later
-    document's sentence naming that year tells of it ("In August 2015, an external review found ...")."""
+    document's sentence naming that year tells of it ("In August 2015, an external review found ...").
+    `inspected`: the year of the latest inspection found; in a question naming no time, an older
+    inspection's report tells of a time since inspected again."""
 
     def when(choice: Choice) -> bool:
         year = choice.candidate.document.year
@@ -602,6 +607,8 @@ def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True):
             return (year or 0) >= intent.since
         if intent.latest and newest and (names_source(intent) or intent.latest_document):
             return year == newest  # "the latest Ofsted report": the newest of those, not the newest of all
+        if not (intent.latest or intent.documents) and inspected and choice.candidate.document.kind == "inspection report":
+            return (year or 0) >= inspected
         return True
 
     def who(choice: Choice) -> bool:

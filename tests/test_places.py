@@ -171,17 +171,35 @@ INSPECTIONS = {  # (file, council, date): a paragraph of each report on its lead
 }
 
 
-def test_councils_compared_with_no_time_named_are_compared_as_their_latest_inspections_found_them(tmp_path, tmp_index, embedder):
+def _inspections(tmp_path, index, embedder) -> Assistant:
     for (name, council, date), text in INSPECTIONS.items():
         folder = tmp_path / name.removesuffix(".txt")
         folder.mkdir()
         (folder / name).write_text(f"Inspection of {council} children's services\n\n{text}", encoding="utf-8")
         meta = {"title": f"Inspection of {council} children's services", "publisher": "Ofsted", "kind": "inspection report",
                 "date": date, "place": council}
-        assert not ingest([folder], tmp_index, embedder, metadata=meta).failed
-    answer = Assistant(tmp_index, embedder).ask("How does leadership in Riverside compare with Hillshire?")
+        assert not ingest([folder], index, embedder, metadata=meta).failed
+    return Assistant(index, embedder)
+
+
+def files_cited(answer) -> set[str]:
+    return {c.document.id.split("/")[-1] for c in answer.citations}
+
+
+def test_councils_compared_with_no_time_named_are_compared_as_their_latest_inspections_found_them(tmp_path, tmp_index, embedder):
+    assistant = _inspections(tmp_path, tmp_index, embedder)
+    answer = assistant.ask("How does leadership in Riverside compare with Hillshire?")
     assert answer.answered and places_cited(answer) == {"Riverside", "Hillshire"}
-    assert {c.document.id.split("/")[-1] for c in answer.citations} == {"riverside-2024.txt", "hillshire-2025.txt"}
+    assert files_cited(answer) == {"riverside-2024.txt", "hillshire-2025.txt"}
     # a time named is kept to: then each as that year's inspection found it
-    then = Assistant(tmp_index, embedder).ask("How did leadership in Riverside in 2016 compare with Hillshire?")
-    assert "riverside-2016.txt" in {c.document.id.split("/")[-1] for c in then.citations}
+    then = assistant.ask("How did leadership in Riverside in 2016 compare with Hillshire?")
+    assert "riverside-2016.txt" in files_cited(then)
+
+
+def test_a_question_naming_no_time_is_answered_as_the_latest_inspection_found_it(tmp_path, tmp_index, embedder):
+    assistant = _inspections(tmp_path, tmp_index, embedder)
+    # the 2016 inspection's findings were replaced by the 2024 one's
+    assert files_cited(assistant.ask("What do inspectors say about leaders in Riverside?")) == {"riverside-2024.txt"}
+    # ... but a year named, or a change asked about, is answered from that time
+    assert files_cited(assistant.ask("What did inspectors say about leaders in Riverside in 2016?")) == {"riverside-2016.txt"}
+    assert files_cited(assistant.ask("How have leaders in Riverside changed since 2016?")) == {"riverside-2016.txt", "riverside-2024.txt"}
