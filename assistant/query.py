@@ -193,6 +193,10 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
     return since_match, tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
 
 
+# a question asking whose words something is ("who said that?", "who is saying ...?", "whose claim is it?")
+WHO_SAID_RE = re.compile(r"\bwho (?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
+
+
 def is_follow_up(question: str) -> bool:
     """Does a question lean on the conversation ("what about that?", "and in 2019?")?"""
     return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
@@ -220,6 +224,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
 
+    if WHO_SAID_RE.search(lowered):
+        # "did Ofsted really say it, or who said that?": the sources named are who may have said it, the speaker is asked for
+        publishers, kinds = [], []
     since_match, years = _when(question)
     latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and

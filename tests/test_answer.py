@@ -333,6 +333,13 @@ def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     assert {c.document.year for c in answer.citations} == {2019}
 
 
+def test_a_question_asking_who_said_it_is_answered_with_the_speaker_s_words_not_only_the_source_it_names(assistant):
+    # Ofsted is named as who may have said it: the council's director said it, in the 2016 press story
+    answer = assistant.ask("Did Ofsted's 2016 inspection say the council already knew about the issues, or who said that?")
+    assert answer.answered and PRESS_2016 in {c.document.id for c in answer.citations}
+    assert any("We knew about the issues" in c.quote for c in answer.citations)
+
+
 def test_a_grade_asked_for_is_one_stated_not_one_denied_or_a_list_of_all_four(assistant):
     answer = assistant.ask("What grade did Ofsted give Kirklees in 2019?")
     assert answer.answered
