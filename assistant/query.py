@@ -235,10 +235,10 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
               r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
-    # "inadequate in 2016, and what is it now?": then and now, each year cited; and a comparison with a year
-    # ("more or less than it was at the 2016 inspection", "better than in 2019") is one of then and now
-    over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b|\bthan (?:(?:it|they|there|she|he|we) "
-                                                            r"(?:was|were|did|had) )?(?:in|at|during) (?:the |its |their )?(?:19|20)\d\d\b", lowered))
+    # "inadequate in 2016, and what is it now?", "weak in 2019, and is it still?": then and now, each year cited;
+    # and a comparison with a year ("more or less than it was at the 2016 inspection", "better than in 2019") is one of then and now
+    over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b|\b(?:is|are) (?:(?:it|that|this|they|there) )?still\b"
+                                                            r"|\bthan (?:(?:it|they|there|she|he|we) (?:was|were|did|had) )?(?:in|at|during) (?:the |its |their )?(?:19|20)\d\d\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
     council_stems = stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))

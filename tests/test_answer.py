@@ -340,6 +340,12 @@ def test_a_question_asking_who_said_it_is_answered_with_the_speaker_s_words_not_
     assert any("We knew about the issues" in c.quote for c in answer.citations)
 
 
+def test_then_and_is_it_still_is_answered_from_that_year_and_from_later(assistant):
+    answer = assistant.ask("Was support for disabled children a concern in 2019, and is it still?")
+    assert {2019, 2024} <= {c.document.year for c in answer.citations}
+    assert any(c.document.id == OFSTED and "Disabled children" in c.quote for c in answer.citations)
+
+
 def test_a_grade_asked_for_is_one_stated_not_one_denied_or_a_list_of_all_four(assistant):
     answer = assistant.ask("What grade did Ofsted give Kirklees in 2019?")
     assert answer.answered
