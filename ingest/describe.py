@@ -47,7 +47,10 @@ def describe(lines: list[Line], structure: Structure) -> dict[str, str]:
     found: dict[str, str] = {"title": title} if title else {}
     inspection_dates = _first(INSPECTION_DATES_RE, texts)
     lead = _first(LEAD_INSPECTOR_RE, texts)
-    is_ofsted = bool(OFSTED_RE.search("\n".join(texts))) and bool(inspection_dates or lead or title.lower().startswith("inspection of"))
+    # Ofsted named, or its judgement table printed (a report whose back page, naming Ofsted, is missing), on a
+    # document that describes an inspection
+    is_ofsted = bool(OFSTED_RE.search("\n".join(texts)) or structure.judgements) and bool(
+        inspection_dates or lead or title.lower().startswith("inspection of"))
     if is_ofsted:
         found.update(publisher="Ofsted", kind="inspection report")
     if not place:

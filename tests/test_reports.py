@@ -45,6 +45,16 @@ def test_a_report_describes_itself_with_no_flags_or_manifest(ilacs):
     assert document.given == ()
 
 
+def test_a_report_that_never_names_ofsted_is_known_by_its_cover_and_judgement_table(tmp_path):
+    # a real 2025 report's text has no "Ofsted" (its back page is not in the file): its cover still says what it is
+    path = tmp_path / "riverside-2025.txt"
+    path.write_text("Inspection of Riverside local authority children's services\n\nInspection dates: 2 to 6 June 2025\n\n"
+                    "Judgement\tGrade\nThe experiences and progress of care leavers\tGood\nOverall effectiveness\tGood\n\n"
+                    "1. Care leavers live in homes that suit them.\n", encoding="utf-8")
+    document, _ = read_document(path)
+    assert (document.publisher, document.kind, document.place) == ("Ofsted", "inspection report", "Riverside")
+
+
 def test_the_ruled_judgement_table_is_read_as_the_grades_it_prints(ilacs):
     document, paragraphs = ilacs
     assert document.judgements == (
