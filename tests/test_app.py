@@ -246,8 +246,12 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 
 
 def axe_findings(page) -> list[dict]:
-    """axe-core's violations on the page as it is: [{id, impact, nodes: [target, ...]}]."""
+    """axe-core's violations on the page once Gradio is idle: [{id, impact, nodes: [target, ...]}]. While an event
+    runs, Gradio dims its outputs (`.pending`, opacity 0.2, fading over 0.15 s): a dimmed link fails the contrast
+    check, so the page is checked once none is pending and the fade is over (a loaded machine made this flaky)."""
     assert AXE.exists(), f"{AXE} is missing: run bash scripts/setup.sh --test (it installs axe-core from npm)"
+    page.wait_for_function("!document.querySelector('.pending')")
+    page.wait_for_timeout(300)
     page.add_script_tag(path=str(AXE))
     return page.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
         .violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""", AXE_TAGS)
