@@ -51,6 +51,8 @@ LEXICAL_FETCH = 100  # versions per Chroma get when building BM25 (bounded respo
 OVERFETCH = 2  # unfiltered dense search asks for this many times k / (the scope's share of the index)
 MAX_OVERFETCH = 600  # ... up to this many neighbours (about 30 ms at 10,000 paragraphs); beyond, a filtered search
 REGISTRY_TTL = 1.0  # seconds a server-mode instance trusts its copy of the registry before asking again
+# what verify says of records whose vectors the store cannot read: they fail every search of their collection
+UNREADABLE = "records have lost their vectors"
 VERIFY_BATCH = 500  # records per Chroma call when verifying the store against the registry
 VERIFY_NEIGHBOURS = 10  # a record must be among this many nearest its own vector (or found among the missed alone)
 VERIFY_TIES = 1000  # most missed records searched among at once
@@ -455,7 +457,7 @@ class Index:
                     if wanted is not None and found[version] != wanted:
                         wrong.append(f"{found[version]} of its {wanted} {name} records are in the store")
                     if unreadable[version]:
-                        wrong.append(f"{unreadable[version]} {name} records have lost their vectors")
+                        wrong.append(f"{unreadable[version]} {name} {UNREADABLE}")
                     if lost[version]:
                         wrong.append(f"{lost[version]} {name} records are not found by their own vectors")
                     problems.setdefault(doc_of[version], []).extend(wrong)

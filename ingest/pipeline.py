@@ -22,6 +22,7 @@ from assistant.errors import AssistantError, IngestStopped, ReadError, StoreUnav
 from assistant.records import KINDS, Document, Paragraph
 from assistant.settings import PROJECT_ROOT, relative_source
 from ingest.describe import describe, written_date_to_iso
+from ingest.index import UNREADABLE
 from ingest.read import READABLE_SUFFIXES, read_lines
 from ingest.structure import parse
 
@@ -267,24 +268,30 @@ def _ingest_file(path: Path, given: dict | None, index, embedder, entries: dict,
 
 
 def _repairs(index, damaged: dict[str, str], files: list[Path], report: IngestReport) -> list[tuple[Path, None]]:
-    """Drop the damaged documents' records (a record that lost its vector fails every search of its
-    collection), and the files to read them again from: those not already being ingested, with the
-    metadata they were given. A damaged document whose file is gone is removed, with a line saying so."""
+    """Drop the damaged documents' records and return the files to read them again from: those not already
+    being ingested, with the metadata they were given. A damaged document whose file is not found is kept as it
+    is, with a line saying so (missing records only make it answer less), unless some of its records lost their
+    vectors: those fail every search of their collection, so it is removed."""
     asked = {relative_source(path) for path in files}
     again = []
     for doc_id, wrong in sorted(damaged.items()):
+        source = PROJECT_ROOT / doc_id  # a file outside the project is named by its folder only: not found here
+        found = doc_id in asked or source.is_file() and not source.is_symlink() and relative_source(source) == doc_id
+        if not found and UNREADABLE not in wrong:
+            report.failed.append(f"{doc_id}: its records in the index look damaged ({wrong}) and its file is not "
+                                 "among those ingested now, so it was left as it is; ingest that file again to repair it")
+            continue
         index.drop_records(doc_id)
         if doc_id in asked:
             continue
-        source = PROJECT_ROOT / doc_id  # a file outside the project is named by its folder only: not found here
-        if source.is_file() and not source.is_symlink() and relative_source(source) == doc_id:
+        if found:
             again.append((source, None))
         else:
             index.remove(doc_id)
             report.removed.append(doc_id)
-            report.failed.append(f"{doc_id}: its records in the index were damaged ({wrong}) and its file is not "
-                                 "among those ingested now, so it was taken out of the index; ingest that file "
-                                 "again to answer from it")
+            report.failed.append(f"{doc_id}: some of its records in the index lost their vectors ({wrong}) and its "
+                                 "file is not among those ingested now, so it was taken out of the index; ingest "
+                                 "that file again to answer from it")
     return again
 
 

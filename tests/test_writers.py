@@ -157,6 +157,24 @@ def test_records_lost_from_the_store_are_written_again_not_called_unchanged(tmp_
     assert ingest([folder], index, embedder).repaired == []  # and once repaired, it stays so
 
 
+def test_a_damaged_document_whose_file_is_not_found_is_kept_not_taken_out(tmp_path, embedder):
+    # an ingest of one new file, run where the library's other files are not, must not empty the library of
+    # every document with a record missing: the document answers less, and the line says how to repair it
+    folder = tmp_path / "docs"
+    shutil.copytree(DATA, folder)
+    index = Index(tmp_path / "data", server=None)
+    ingest([folder], index, embedder)
+    target = "docs/council-report.txt"
+    index.collection("sentences").delete(ids=[f"{index.entries()[target]['version']}#1.s0"])
+    (folder / "council-report.txt").rename(tmp_path / "elsewhere.txt")
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "note.txt").write_text("A short note.\n\n1. Care leavers have a new hub.\n", encoding="utf-8")
+    report = ingest([extra / "note.txt"], index, embedder)
+    assert target in index.entries() and report.removed == []
+    assert any(line.startswith(target) and "left as it is" in line for line in report.failed), report.failed
+
+
 def test_a_process_with_the_store_open_keeps_answering_after_another_deletes_records(run_cli, tmp_path, embedder):
     # the app holds the embedded store open while an ingest elsewhere drops a damaged document's records
     folder = tmp_path / "docs"
