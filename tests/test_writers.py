@@ -135,12 +135,18 @@ def test_two_ingests_into_one_chroma_server_take_turns(tmp_path, embedder):
 
 # -- the store checked against the registry ------------------------------------------------------------------
 
-def test_records_lost_from_the_store_are_written_again_not_called_unchanged(tmp_path, embedder):
-    # as a tester saw after an upload during a CLI ingest: the registry lists a document, Chroma has none of it
+def _library(tmp_path, embedder):
+    """The test documents copied to a folder and ingested into an embedded store: (folder, index)."""
     folder = tmp_path / "docs"
     shutil.copytree(DATA, folder)
     index = Index(tmp_path / "data", server=None)
     ingest([folder], index, embedder)
+    return folder, index
+
+
+def test_records_lost_from_the_store_are_written_again_not_called_unchanged(tmp_path, embedder):
+    # as a tester saw after an upload during a CLI ingest: the registry lists a document, Chroma has none of it
+    folder, index = _library(tmp_path, embedder)
     target = "docs/blog-post.md"
     version = index.entries()[target]["version"]
     for name in COLLECTIONS:
@@ -160,10 +166,7 @@ def test_records_lost_from_the_store_are_written_again_not_called_unchanged(tmp_
 def test_a_damaged_document_whose_file_is_not_found_is_kept_not_taken_out(tmp_path, embedder):
     # an ingest of one new file, run where the library's other files are not, must not empty the library of
     # every document with a record missing: the document answers less, and the line says how to repair it
-    folder = tmp_path / "docs"
-    shutil.copytree(DATA, folder)
-    index = Index(tmp_path / "data", server=None)
-    ingest([folder], index, embedder)
+    folder, index = _library(tmp_path, embedder)
     target = "docs/council-report.txt"
     index.collection("sentences").delete(ids=[f"{index.entries()[target]['version']}#1.s0"])
     (folder / "council-report.txt").rename(tmp_path / "elsewhere.txt")
