@@ -51,13 +51,22 @@ LEXICAL_FETCH = 100  # versions per Chroma get when building BM25 (bounded respo
 OVERFETCH = 2  # unfiltered dense search asks for this many times k / (the scope's share of the index)
 MAX_OVERFETCH = 600  # ... up to this many neighbours (about 30 ms at 10,000 paragraphs); beyond, a filtered search
 REGISTRY_TTL = 1.0  # seconds a server-mode instance trusts its copy of the registry before asking again
-# what verify says of records whose vectors the store cannot read: they fail every search of their collection
-UNREADABLE = "records have lost their vectors"
 VERIFY_BATCH = 500  # records per Chroma call when verifying the store against the registry
 VERIFY_NEIGHBOURS = 10  # a record must be among this many nearest its own vector (or found among the missed alone)
 VERIFY_TIES = 1000  # most missed records searched among at once
 PARAGRAPHS_KEPT = 20_000  # paragraphs read from the store and kept in memory (about 2 KB each)
 SENTENCE_VECTORS_KEPT = 2_000  # paragraphs whose sentence vectors are kept (about 8 KB each): related questions share them
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What verify found wrong with one document's records: `what`, in words, and how many records have
+    lost their vectors (those fail every search of their collection, so they must go)."""
+    what: str
+    unreadable: int = 0
+
+    def __str__(self) -> str:
+        return self.what
 
 
 class Bounded(OrderedDict):
@@ -434,7 +443,7 @@ class Index:
         return removed
 
     @_store_errors
-    def verify(self) -> dict[str, str]:
+    def verify(self) -> dict[str, Damage]:
         """The registered documents whose records in the store do not match their registry entry, each with
         what is wrong: a collection holding more or fewer of its records than the entry counts, records whose
         vector cannot be read, or records a search for their own vector does not return (Chroma's vector
@@ -442,6 +451,7 @@ class Index:
         entries = self.entries()
         doc_of = {entry["version"]: doc_id for doc_id, entry in entries.items()}
         problems: dict[str, list[str]] = {}
+        unreadable_of: Counter = Counter()
         versions = sorted(doc_of)
         for name in COLLECTIONS:
             collection = self.collection(name)
@@ -457,11 +467,12 @@ class Index:
                     if wanted is not None and found[version] != wanted:
                         wrong.append(f"{found[version]} of its {wanted} {name} records are in the store")
                     if unreadable[version]:
-                        wrong.append(f"{unreadable[version]} {name} {UNREADABLE}")
+                        wrong.append(f"{unreadable[version]} {name} records have lost their vectors")
+                        unreadable_of[doc_of[version]] += unreadable[version]
                     if lost[version]:
                         wrong.append(f"{lost[version]} {name} records are not found by their own vectors")
                     problems.setdefault(doc_of[version], []).extend(wrong)
-        return {doc_id: "; ".join(wrong) for doc_id, wrong in problems.items() if wrong}
+        return {doc_id: Damage("; ".join(wrong), unreadable_of[doc_id]) for doc_id, wrong in problems.items() if wrong}
 
     def _unfindable(self, collection, ids: list[str]) -> tuple[Counter, Counter]:
         """Per version, how many of these records have a vector the store cannot read, and how many are

@@ -22,7 +22,7 @@ from assistant.errors import AssistantError, IngestStopped, ReadError, StoreUnav
 from assistant.records import KINDS, Document, Paragraph
 from assistant.settings import PROJECT_ROOT, relative_source
 from ingest.describe import describe, written_date_to_iso
-from ingest.index import UNREADABLE
+from ingest.index import Damage
 from ingest.read import READABLE_SUFFIXES, read_lines
 from ingest.structure import parse
 
@@ -243,7 +243,7 @@ def ingest(paths: list[Path], index, embedder, *, metadata: dict | None = None, 
     return report
 
 
-def _ingest_file(path: Path, given: dict | None, index, embedder, entries: dict, damaged: dict[str, str],
+def _ingest_file(path: Path, given: dict | None, index, embedder, entries: dict, damaged: dict[str, Damage],
                  seen: set[str], report: IngestReport) -> None:
     """Ingest one file, or skip it when its registered version is the same and its records are whole."""
     if path.suffix.lower() not in READABLE_SUFFIXES:
@@ -267,7 +267,7 @@ def _ingest_file(path: Path, given: dict | None, index, embedder, entries: dict,
     report.paragraphs += len(paragraphs)
 
 
-def _repairs(index, damaged: dict[str, str], files: list[Path], report: IngestReport) -> list[tuple[Path, None]]:
+def _repairs(index, damaged: dict[str, Damage], files: list[Path], report: IngestReport) -> list[tuple[Path, None]]:
     """Drop the damaged documents' records and return the files to read them again from: those not already
     being ingested, with the metadata they were given. A damaged document whose file is not found is kept as it
     is, with a line saying so (missing records only make it answer less), unless some of its records lost their
@@ -277,7 +277,7 @@ def _repairs(index, damaged: dict[str, str], files: list[Path], report: IngestRe
     for doc_id, wrong in sorted(damaged.items()):
         source = PROJECT_ROOT / doc_id  # a file outside the project is named by its folder only: not found here
         found = doc_id in asked or source.is_file() and not source.is_symlink() and relative_source(source) == doc_id
-        if not found and UNREADABLE not in wrong:
+        if not found and not wrong.unreadable:
             report.failed.append(f"{doc_id}: its records in the index look damaged ({wrong}) and its file is not "
                                  "among those ingested now, so it was left as it is; ingest that file again to repair it")
             continue
