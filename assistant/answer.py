@@ -34,9 +34,12 @@ from assistant.voice import (
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
     PRONOUN_SPEECH_RE,
+    SPEECH_RE,
+    attributions,
     list_introduced,
     list_lead_in,
     quote_speaker,
+    speaker_shown,
     voice_match,
 )
 from assistant.weights import Weights
@@ -433,12 +436,17 @@ class Assistant:
             ordered += groups
             for group in groups:
                 group.sort(key=lambda c: (c.candidate.hit.paragraph.order, c.index))
-                parts = []
+                parts, quoting = [], ""
                 for choice in group:
                     key = choice.candidate.hit.paragraph.key
                     markers.setdefault(key, len(markers) + 1)
                     quotes.setdefault(key, []).append(choice.text)
-                    parts.append(f"{choice.text} [{markers[key]}]")
+                    # a sentence of a quotation begun before it says whose words it is, once per run of them
+                    shown = speaker_shown(choice.speaker)
+                    lead = f"{shown} " if shown and shown != quoting else ""
+                    # ... or opens one itself ("Sarah Callaghan said: "We knew ..."), which a later sentence goes on
+                    quoting = speaker_shown(list(attributions(choice.text))[-1]) if SPEECH_RE.search(choice.text) else shown
+                    parts.append(f"{lead}{choice.text} [{markers[key]}]")
                 text = parts[0]
                 for previous, part in zip(parts, parts[1:]):
                     # a quoted list stands on lines of its own, not run on into the next sentence

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from assistant.query import Intent
 from assistant.records import Document, Paragraph
 
@@ -59,12 +61,31 @@ def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph])
 
 def _named(attribution: str, earlier: list[Paragraph]) -> str:
     """An attribution by a pronoun ("She said: "...") with the names of the narration before it
-    ("Councillor Erin Hill, cabinet member for ..., acknowledged ..."), whom the pronoun stands for."""
+    ("Councillor Erin Hill, cabinet member for ..., acknowledged ..."), whom the pronoun stands for,
+    as "Councillor Erin Hill, Family Support: She said: "". A narration that itself opens with a
+    pronoun ("She added that the board ...") goes on about the same person, named further back."""
     if not PRONOUN_RE.match(attribution):
         return attribution
-    narration = next((p.text for p in earlier if not OPENS_QUOTE_RE.match(p.text)), "")
+    narration = next((p.text for p in earlier if not OPENS_QUOTE_RE.match(p.text) and not PRONOUN_RE.match(p.text)), "")
     names = NAME_RE.findall(narration)
-    return f"{' '.join(names)}: {attribution}" if names else attribution
+    return f"{', '.join(names)}: {attribution}" if names else attribution
+
+
+def speaker_shown(speaker: str) -> str:
+    """What an answer writes before a sentence of a quotation whose attribution it does not quote: the
+    attribution as the source has it ("Councillor Shabir Pandor, Leader of Kirklees Council, said:"), or
+    for "She said:" the first name the narration gives ("Councillor Erin Hill said:"); "" for a list's
+    lead-in or a pronoun no narration names. `speaker`: what quote_speaker or list_lead_in gave."""
+    found = list(SPEECH_RE.finditer(speaker))
+    if not found:
+        return ""
+    speech = found[-1]
+    names, _, pronoun = speaker[:speech.start()].rpartition(": ")
+    if not PRONOUN_RE.fullmatch(pronoun.strip()):
+        return speaker[:speech.end(1)].strip() + ":"
+    # a name is capitalised words of which the first is no common word ("In August" is not a name)
+    person = next((name for name in names.split(", ") if name and name.split()[0].lower() not in STOPWORDS_EN_PLUS), "")
+    return f"{person} {speech.group(1)}:" if person else ""
 
 
 def list_lead_in(paragraph: Paragraph, sentence: int) -> str:

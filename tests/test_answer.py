@@ -324,6 +324,16 @@ def test_whose_quotation_a_sentence_is_counts_as_its_context_even_when_she_is_no
     assert scored["3"].overlap > scored["6"].overlap
 
 
+def test_a_sentence_of_a_quotation_begun_before_it_is_shown_with_its_speaker(tmp_path, tmp_index, embedder):
+    assistant = _press_story(tmp_path, tmp_index, embedder, COURIER_STORY, "Riverside Courier")
+    answer = assistant.ask("What was said about foster carers in Riverside?")
+    # paragraphs 3 and 6 name nobody: each is a quotation whose speaker an earlier paragraph names
+    assert "Councillor Ann Brook said: \u201cOur foster carers have stepped up" in answer.text.replace('"', "\u201c")
+    assert "Dr Omar Kent said: \u201cFoster carers in Riverside have waited" in answer.text.replace('"', "\u201c")
+    # the quote cited is the source's sentence alone
+    assert all(not c.quote.startswith(("Councillor Ann Brook said", "Dr Omar Kent said")) for c in answer.citations)
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.records import Paragraph
-from assistant.voice import list_lead_in, quote_speaker
+from assistant.voice import list_lead_in, quote_speaker, speaker_shown
 
 
 def paragraph(order: int, text: str) -> Paragraph:
@@ -49,6 +49,20 @@ def test_a_quotation_by_she_or_he_is_the_speaker_the_narration_before_names():
     assert "Councillor Jane Moss" in quote_speaker(story[1], 1, story[:1])
     assert "Councillor Jane Moss" in quote_speaker(story[2], 0, story[:2][::-1])  # running on, as far back as the narration
     assert quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, []) == 'She said: "'  # nobody named
+
+
+def test_the_speaker_shown_is_the_attribution_or_the_person_the_narration_names():
+    assert speaker_shown(quote_speaker(STORY[2], 0, earlier(2))) == "Councillor Jane Moss, cabinet member for children, said:"
+    # "She added that ..." goes on about the woman named before it, not about the board it names
+    story = [paragraph(0, 'Sarah Callaghan, director for Children, said: "It is too early."'),
+             paragraph(1, "She added that the Development Board will oversee improvement."),
+             paragraph(2, 'She said: "We have an independent chair. It holds us to account.')]
+    assert speaker_shown(quote_speaker(story[2], 1, story[:2][::-1])) == "Sarah Callaghan said:"
+    # capitalised words opening a sentence are no name: "In August" is not who speaks
+    dated = [paragraph(0, "In August, Councillor Ann Brook wrote to parents."), paragraph(1, 'She said: "We are sorry. It will change.')]
+    assert speaker_shown(quote_speaker(dated[1], 1, dated[:1])) == "Councillor Ann Brook said:"
+    assert speaker_shown(quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, [])) == ""
+    assert speaker_shown("Ofsted outlined strengths. These included:") == ""  # a list's lead-in quotes nobody
 
 
 def test_a_closed_quotation_does_not_reach_the_next_sentence():
