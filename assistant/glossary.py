@@ -53,7 +53,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
     (r"listen(?:s|ed|ing)? to (?:children|kids|young people)|(?:a )?say in (?:decisions|their care)|children'?s voices?",
      "voice of the child views participation"),
-    (r"courts?|judges?|legal action", "court proceedings public law outline"),
+    # "a judge", not the verb: Ofsted judges services ("how did Ofsted judge ...?")
+    (r"courts?|(?:a|the) judges?|legal action", "court proceedings public law outline"),
     # the facts on every Ofsted report's cover
     (r"(?:led|in charge of|headed) (?:[\w']+ ){0,3}?(?:inspection|visit)",
      "lead inspector"),

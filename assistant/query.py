@@ -143,6 +143,26 @@ def _quoted(message: dict) -> list[str] | None:
     return [item for c in answer.citations for item in (_list_items(c.quote) if LIST_RE.search(c.quote) else [c.quote])]
 
 
+MARKER_RE = re.compile(r"\[\d+\]")  # an answer's citation marker, "[2]"
+
+
+def _items_shown(message: dict) -> list[str]:
+    """The things an assistant message set out, in the order shown, which "the second of those" counts: a
+    list's items, else each sentence quoted. From its record when it has one (each citation's sentences, in
+    the paragraph's order, as the answer gives them); from its text otherwise: a list, or each sentence or row
+    closed by a citation marker, on its own line after the heading naming its document."""
+    answer = message.get("answer")
+    if answer is not None:
+        return [item for c in answer.citations for item in (
+            _list_items(c.quote) if LIST_RE.search(c.quote)
+            else [s for s in c.paragraph.sentence_texts() if s in c.quote] or [c.quote])]
+    text = message_text(message.get("content"))
+    if LIST_RE.search(text) or not MARKER_RE.search(text):
+        return _list_items(MARKER_RE.sub("", text))
+    pieces = [piece.strip().split("\n")[-1].strip() for piece in MARKER_RE.split(text)]
+    return [piece for piece in pieces if len(piece.split()) >= 2]
+
+
 def said(message: dict) -> list[str]:
     """What an assistant message said, piece by piece: its record's quotes when it has one, as the web app's
     conversations do; otherwise its text, split into sentences and list items."""
@@ -160,8 +180,7 @@ def resolve_follow_up(question: str, history: list[dict]) -> str:
     ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\b(?: one\b| (?:one )?(?:of (?:those|these|them)|area|point|item))",
                         question, re.I)
     if ordinal and replies:
-        items = _quoted(replies[-1])
-        items = _list_items(message_text(replies[-1].get("content"))) if items is None else items
+        items = _items_shown(replies[-1])
         index = ORDINALS[ordinal.group(1).lower()]
         if items and (index == -1 or index < len(items)):
             return f"{question} {items[index]}"

@@ -145,6 +145,16 @@ def test_the_second_one_of_a_listed_answer_is_its_second_item():
     assert "written plans and records" in resolve_follow_up("Tell me more about the second one.", history)
 
 
+def test_the_second_of_those_after_an_answer_of_sentences_is_its_second_sentence():
+    # an answer as `ask` writes it, given back as text: a heading, then sentences and rows each closed by a marker
+    history = [{"role": "user", "content": "Which areas were outstanding?"},
+               {"role": "assistant", "content": "Ofsted on Testshire (2025 inspection report):\nChildren in care: "
+                                                "Outstanding [1] Care leavers: Outstanding [1] Leaders know their "
+                                                "services well. [2]"}]
+    resolved = resolve_follow_up("Tell me more about the second of those.", history)
+    assert "Care leavers" in resolved and "Children in care" not in resolved and "Testshire" not in resolved
+
+
 def recorded_answer(*quotes: str) -> dict:
     """An assistant message as the web app passes it: the answer's text and its record."""
     citations = tuple(Citation(n, DOCS[0], Paragraph(DOCS[0].id, str(n), quote, order=n), quote)
@@ -192,6 +202,9 @@ def test_the_reports_words_are_added_to_everyday_phrases_which_stay():
     assert "town hall (council)" in text
     assert "care leavers" in text and "independence" in text and "of their own" in text
     assert in_report_words("What did Ofsted say about sufficiency?") == "What did Ofsted say about sufficiency?"
+    # Ofsted judges services: the verb is the reports' own word, not a court's judge
+    assert "court" not in in_report_words("How did Ofsted judge help and protection in 2025?")
+    assert "court proceedings" in in_report_words("Did the judge criticise the delays?")
 
 
 def test_an_indefinite_pronoun_is_no_subject_word():
