@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import repeat
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
 from assistant.query import (
@@ -31,6 +33,7 @@ from assistant.query import (
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import (
+    NAME_RE,
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
     PRONOUN_SPEECH_RE,
@@ -254,8 +257,10 @@ class Assistant:
         # count of them must speak of too ("30 agency social workers" counts other social workers)
         counted = set(intent.counted)
         of_counted = {t: idf for t, idf in asked.items() if not _uses(t, counted, w)}
+        # the words the paragraphs found also write in lower case: no one's name ("the Children in Care Council")
+        lowercase = {word for c in candidates for word in LOWERCASE_WORD_RE.findall(c.hit.paragraph.text)} if intent.wants_person else set()
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
-            if not _gives_what_is_asked(text, intent, candidate.document, w):
+            if not _gives_what_is_asked(text, intent, candidate.document, w, lowercase):
                 continue
             if counted and of_counted and not _overlap(of_counted, sentence_terms, w=w):
                 continue
@@ -502,7 +507,7 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
 
 
-def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weights) -> bool:
+def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weights, lowercase: set[str] = frozenset()) -> bool:
     """Does a sentence give the kind of thing the question asks for, if it asks for one? One that does not
     cannot answer it, however near its words."""
     if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
@@ -517,7 +522,29 @@ def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weigh
         return False  # "when is it next due?": the dates of the last inspection are no answer
     if intent.wants_fact and not ASKED_FACTS[intent.wants_fact].gives.search(text):
         return False  # "what is the phone number?", "how much was spent?": a sentence giving none does not say
+    if intent.wants_person and not _names_someone(text, intent, lowercase):
+        return False  # "who is the director of children's services?": "the director has been in post since 2012" does not say
     return True
+
+
+DETERMINERS = {"the", "a", "an", "its", "their", "our", "your", "my", "his", "her", "whose"}  # "the Chief Executive": a title
+LOWERCASE_WORD_RE = re.compile(r"\b[a-z][a-z'\u2019-]+\b")
+
+
+def _names_someone(text: str, intent: Intent, lowercase: set[str]) -> bool:
+    """Does a sentence name someone the question does not: capitalised words ("Mel Meggs", "Lead inspector: Jane
+    Smith") that are not a title with its article ("the Chief Executive Officer"), a sentence's opening ("The
+    Director of ..."), the question's own words or a council's name, with a word that is not a common word
+    written with a capital (`lowercase`: the words the sources also write in lower case, as "care" and "council")?"""
+    asked = set(tokenize([intent.own_text])[0]) | set(intent.place_words)
+    for match in NAME_RE.finditer(text):
+        before = text[:match.start()].split()[-1:]
+        if match.group(0).split()[0].lower() in STOPWORDS_EN_PLUS or before and before[0].lower() in DETERMINERS:
+            continue
+        if any(word.lower() not in lowercase and not set(tokenize([word])[0]) <= asked
+               for word in re.findall(r"[\w'\u2019-]+", match.group(0))):
+            return True
+    return False
 
 
 def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:

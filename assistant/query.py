@@ -103,6 +103,7 @@ class Intent:
     wants_date: bool = False  # "when", "what date": an answer must hold a date
     wants_future: bool = False  # "when is Ofsted next due?": a date still to come, which a past one does not answer
     wants_grade: bool = False  # "how has the judgement changed": an answer must give an Ofsted grade
+    wants_person: bool = False  # "who is the director ...?", "who led the inspection?": an answer must name someone
     wants_fact: str = ""  # "what is the phone number ...", "how much was spent ...": the kind of fact (a key of ASKED_FACTS) an answer must give
     fact_words: tuple[str, ...] = ()  # "how much extra money": stems of the words asking for it, which a sentence giving it answers
     history_years: tuple[int, ...] = field(default=())
@@ -216,6 +217,11 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
 WHO_SAID_RE = re.compile(r"\bwho (?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
 
 
+# a question asking who holds a role or did a thing ("who is the director of children's services?", "who led the
+# inspection?"): a person, whom an answer must name
+WHO_IS_RE = re.compile(r"\bwho (?:is|was|are|were) (?:the|its|their)\b|\bwho (?:led|leads|heads|headed|chairs|chaired)\b", re.I)
+
+
 def is_follow_up(question: str) -> bool:
     """Does a question lean on the conversation ("what about that?", "and in 2019?")?"""
     return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
@@ -310,6 +316,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_future=bool(FUTURE_RE.search(lowered)),
         # "was it rated good?" is answered with the grade given (and how the whole service changed, below)
         wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),
+        wants_person=bool(WHO_IS_RE.search(question)) and not WHO_SAID_RE.search(lowered),
         wants_fact=next((kind for kind, _ in asked_fact), ""),
         fact_words=tuple(next((tokenize([match.group(0)])[0] for _, match in asked_fact), ())),
         history_years=history_years,

@@ -119,7 +119,7 @@ class Retriever:
             # a paragraph giving no sum cannot answer "how much was spent?" however near its words: the
             # weaker ones that give one come first, each group in its order (the sort is stable)
             candidates.sort(key=lambda c: not can_answer(c))
-        best_named = [c for c in candidates[k:] if c.document.id in named][: k // 2]
+        best_named = [c for c in candidates[k:] if c.document.id in named][:k]
         # the best few by words alone stay too: the model can miss a long sentence that uses the
         # question's rarest words ("the authority was rated inadequate in September 2016")
         best_words = [c for c in sorted(candidates[k:], key=lambda c: c.hit.lexical, reverse=True)[:w.lexical_keep]

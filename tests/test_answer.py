@@ -334,6 +334,29 @@ def test_a_sentence_of_a_quotation_begun_before_it_is_shown_with_its_speaker(tmp
     assert all(not c.quote.startswith(("Councillor Ann Brook said", "Dr Omar Kent said")) for c in answer.citations)
 
 
+BOARD_STORY = """Riverside's children's services: who is in charge
+
+1. The director of children's services has been in post since 2021 and knows the service well.
+2. The Chief Executive Officer and the Children in Care Council meet every month.
+3. Children in care told the council that their social workers change too often.
+"""
+CHAIR_STORY = """Riverside's improvement board
+
+1. The improvement board is chaired by Dr Omar Kent, who also chairs the Riverside Fostering Network.
+"""
+
+
+def test_a_question_asking_who_is_answered_only_by_a_sentence_naming_someone(tmp_path, tmp_index, embedder):
+    assistant = _press_story(tmp_path, tmp_index, embedder, BOARD_STORY, "Riverside Courier")
+    # the story speaks of the director, a title and a council of children in care (words it also writes in lower
+    # case), but names no one
+    assert not assistant.ask("Who is the director of children's services in Riverside?").answered
+    _ingest_text(tmp_path, tmp_index, embedder, CHAIR_STORY, "board.txt",
+                 {"title": "The board", "publisher": "Riverside Courier", "kind": "press", "date": "2025-07"})
+    chair = Assistant(tmp_index, embedder).ask("Who chairs the improvement board in Riverside?")
+    assert chair.answered and {c.document.title for c in chair.citations} == {"The board"}
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it

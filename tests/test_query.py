@@ -179,6 +179,13 @@ def test_a_quoted_list_is_said_item_by_item():
     assert "written plans" in resolve_follow_up("What about the second of those?", [{"role": "user", "content": "x"}, reply])
 
 
+def test_a_question_asking_who_holds_a_role_wants_a_person_and_one_asking_who_said_it_does_not():
+    assert analyse("Who is the director of children's services?", [], DOCS).wants_person
+    assert analyse("Who led the inspection in 2024?", [], DOCS).wants_person
+    assert not analyse("Who said the service was improving?", [], DOCS).wants_person
+    assert not analyse("What did the director of children's services say?", [], DOCS).wants_person
+
+
 def test_a_change_wanted_is_no_change_over_time():
     assert not analyse("What does it need to improve, according to Ofsted in 2024?", [], DOCS).over_time
     assert analyse("Has it improved since 2016?", [], DOCS).over_time
