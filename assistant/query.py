@@ -81,6 +81,8 @@ LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "toda
 # the months a question names say when, as its years do ("Ofsted's July 2024 visit")
 MONTH_WORDS = set(stem_words(list(MONTHS)))
 OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv", "sinc"}
+# the adverbs placing a year named in the past ("back in 2019", "two years earlier"): when, not what about
+PAST_WORDS = set(stem_words(["back", "ago", "earlier", "previously", "formerly", "originally"]))
 
 
 @dataclass(frozen=True)
@@ -328,7 +330,24 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
         intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
+    earlier = leaned_on(question, history)
+    own_subject = set(tokenize([intent.own_text])[0]) - frame_words(intent)
+    if earlier and (years or since) and not own_subject and not names_source(intent) and not _wants(intent):
+        # "was it the same back in 2019?" after "what grade did it get in 2024?": the same question of another
+        # time (it asks of nothing else), which wants what the earlier one wanted (a grade, a date, a figure)
+        before = analyse(earlier[-1], [], documents)
+        if (before.years, before.since) != (intent.years, intent.since):
+            intent = replace(intent, **{name: getattr(before, name) for name in WANTS})
     return intent
+
+
+# what a question may want an answer to give, whatever its subject
+WANTS = ("wants_number", "counted", "wants_percentage", "wants_date", "wants_future", "wants_grade", "wants_person",
+         "wants_fact", "fact_words")
+
+
+def _wants(intent: Intent) -> bool:
+    return any(getattr(intent, name) for name in WANTS)
 
 
 def names_source(intent: Intent) -> bool:
@@ -450,6 +469,8 @@ def frame_words(intent: Intent) -> set[str]:
     words = SOURCE_WORDS | MONTH_WORDS | intent_years(intent) | set(intent.naming_words) | set(intent.place_words)
     if intent.latest:
         words = words | LATEST_WORDS  # "the latest inspection": when, like a year
+    if intent.years or intent.since:
+        words = words | PAST_WORDS
     return words | OVER_TIME_WORDS if intent.over_time else words
 
 
@@ -461,8 +482,9 @@ def question_wording(intent: Intent) -> set[str]:
 
 
 def intent_years(intent: Intent) -> set[str]:
-    """The years a question names: they choose documents (by their year), not words to match."""
-    return {str(year) for year in (*intent.years, intent.since) if year}
+    """The years a question names: they choose documents (by their year), not words to match; and so do those of
+    the earlier question a follow-up names another year instead of ("was it the same in 2019?" after "... in 2024?")."""
+    return {str(year) for year in (*intent.years, intent.since) if year} | set(re.findall(r"\b(?:19|20)\d\d\b", intent.retrieval_text))
 
 
 def not_searched(intent: Intent) -> set[str]:

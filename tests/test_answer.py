@@ -357,6 +357,14 @@ def test_a_question_asking_who_is_answered_only_by_a_sentence_naming_someone(tmp
     assert chair.answered and {c.document.title for c in chair.citations} == {"The board"}
 
 
+def test_the_same_question_asked_of_an_earlier_year_is_answered_with_that_year_s_grade(assistant):
+    first = assistant.ask("What grade did Ofsted give Kirklees overall in 2024?")
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    again = assistant.ask("And back in 2019?", history)
+    assert again.answered and {c.document.year for c in again.citations} == {2019}
+    assert "requires improvement to be good" in " ".join(c.quote for c in again.citations)
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it

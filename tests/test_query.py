@@ -186,6 +186,19 @@ def test_a_question_asking_who_holds_a_role_wants_a_person_and_one_asking_who_sa
     assert not analyse("What did the director of children's services say?", [], DOCS).wants_person
 
 
+def test_the_same_question_of_another_year_wants_what_the_earlier_one_wanted():
+    from assistant.query import frame_words, intent_years
+
+    history = [{"role": "user", "content": "What overall grade did Kirklees children's services get in 2024?"},
+               {"role": "assistant", "content": "Overall effectiveness: Good [1]"}]
+    again = analyse("Was it the same back in 2019?", history, DOCS)
+    assert again.wants_grade and again.years == (2019,)
+    # the earlier question's year is not searched for, and "back" says when, not what about
+    assert "2024" in intent_years(again) and "back" in frame_words(again)
+    # a follow-up asking of something else in another year asks its own question
+    assert not analyse("What about their health in 2019?", history, DOCS).wants_grade
+
+
 def test_a_change_wanted_is_no_change_over_time():
     assert not analyse("What does it need to improve, according to Ofsted in 2024?", [], DOCS).over_time
     assert analyse("Has it improved since 2016?", [], DOCS).over_time
