@@ -144,7 +144,7 @@ class Assistant:
             return [], Answer(question="", text="Please type a question.", answered=False)
         self.index.require()
         documents = list(self.index.documents().values())
-        intent = analyse(question, history, documents)
+        intent = analyse(question, history, documents, self.index.abbreviations())
         record(("analyse", intent))
         # the publishers' and titles' words: a name in them is one of the library's own
         described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()

@@ -4,12 +4,14 @@ Councillors and residents ask "are youngsters leaving care taught to run a home?
 "care leavers ... preparation for independence". The embedding model is too small to bridge such
 gaps on its own, so a question's everyday phrases are followed by the reports' terms in what is
 searched and matched; the user's own words stay (a report may use them too). The terms only widen the search: every answer is still quoted from a paragraph, and a
-question the sources do not answer is still refused.
+question the sources do not answer is still refused. The abbreviations the library's own reports define
+("personal advisers (PAs)") are added the same way, found when the index is built (`Abbreviations`).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # (everyday phrasing, the reports' terms for it). Patterns are matched case-insensitively on word
 # boundaries. Only phrasing the reports do not use themselves (or a term they renamed over the years): a common report word ("school",
@@ -64,8 +66,99 @@ LAY_TERMS: list[tuple[str, str]] = [
 _COMPILED = [(re.compile(rf"\b(?:{pattern})\b", re.I), terms) for pattern, terms in LAY_TERMS]
 
 
-def in_report_words(question: str) -> str:
-    """The question with the reports' terms added after each everyday phrase ("hotels (bed and breakfast)")."""
+# -- the abbreviations the reports define ---------------------------------------------------------
+# A report writes "personal advisers (PAs)" once and "PAs" from then on; a question says one or the other.
+# The library's own definitions (found by the Schwartz and Hearst algorithm, "A simple algorithm for
+# identifying abbreviation definitions in biomedical text", 2003) are added to a question as the glossary's
+# terms are: "personal advisers (PA PAs)", "CAMHS (child and adolescent mental health services)".
+
+# "... mental health services (CAMHS)": two to ten characters in brackets, at least two of them capitals
+SHORT_FORM_RE = re.compile(r"\(([A-Za-z][\w&-]{1,9})\)")
+DEFINITION_WORDS = 2  # a definition of fewer (stemmed) words than this is too loose to find in a question
+
+
+def _long_form(short: str, before: str) -> str:
+    """The words ending `before` that `short` abbreviates, or "": each of its letters, from the last, found in
+    turn further left, the first at the start of a word (Schwartz and Hearst's test)."""
+    words = before.split()[-min(len(short) + 5, 2 * len(short)):]
+    text = " ".join(words)
+    i = len(text) - 1
+    for k in range(len(short) - 1, -1, -1):
+        letter = short[k].lower()
+        if not letter.isalnum():
+            continue
+        while i >= 0 and (text[i].lower() != letter or k == 0 and i > 0 and text[i - 1].isalnum()):
+            i -= 1
+        if i < 0:
+            return ""
+        i -= 1
+    return text[text.rfind(" ", 0, i + 1) + 1:].strip(" ,;:")
+
+
+def abbreviations_in(texts: list[str]) -> dict[str, dict]:
+    """Each abbreviation the texts define ("PA", a plural's "s" dropped): its definitions, lower-cased, the most
+    often written first, and whether the texts write it alone at least as often as they spell it out."""
+    from collections import Counter
+
+    found: dict[str, Counter] = {}
+    for text in texts:
+        for match in SHORT_FORM_RE.finditer(text):
+            short = match.group(1)
+            if sum(ch.isupper() for ch in short) < 2:
+                continue
+            definition = _long_form(short, text[:match.start()])
+            if definition and len(content_stems(definition)) >= DEFINITION_WORDS:
+                found.setdefault(short.removesuffix("s"), Counter())[definition.lower()] += 1
+    if not found:
+        return {}
+    # in how many texts each is written short, and in how many spelled out
+    short_re = re.compile(rf"\b({'|'.join(map(re.escape, sorted(found, key=len, reverse=True)))})s?\b")
+    long_of = {definition: short for short, counts in found.items() for definition in counts}
+    long_re = re.compile(rf"\b({'|'.join(map(re.escape, sorted(long_of, key=len, reverse=True)))})\b")
+    written_short, written_long = Counter(), Counter()
+    for text in texts:
+        written_short.update(set(short_re.findall(text)))
+        written_long.update({long_of[d] for d in long_re.findall(text.lower())})
+    return {short: {"definitions": [d for d, _ in counts.most_common()], "alone": written_short[short] >= written_long[short]}
+            for short, counts in found.items()}
+
+
+@lru_cache(maxsize=8192)  # the library's definitions, stemmed once rather than for every question
+def content_stems(text: str) -> tuple[str, ...]:
+    from ingest.index import tokenize
+
+    return tuple(tokenize([text])[0])
+
+
+class Abbreviations:
+    """The library's abbreviations, ready to add to questions: each one a question uses is followed by its
+    definition, and each definition a question spells out by its abbreviation, if the reports write that alone
+    at least as often as they spell it out (they rarely write "CP" for "child protection", often "PAs" for
+    "personal advisers")."""
+
+    def __init__(self, found: dict[str, dict]):
+        """`found`: what abbreviations_in gave."""
+        self.definitions = {short: entry["definitions"] for short, entry in found.items()}
+        self.short_re = re.compile(rf"\b({'|'.join(map(re.escape, sorted(found, key=len, reverse=True)))})s?\b") if found else None
+        self.spelled_out = [(content_stems(definition), short) for short, entry in found.items() if entry["alone"]
+                            for definition in entry["definitions"]]
+
+    def add_to(self, question: str) -> str:
+        used = dict.fromkeys(self.short_re.findall(question) if self.short_re else [])
+        added = [f"{short} ({self.definitions[short][0]})" for short in used]
+        stems = content_stems(question)
+        for wanted, short in self.spelled_out:
+            if short not in used and any(stems[i:i + len(wanted)] == wanted for i in range(len(stems) - len(wanted) + 1)):
+                used[short] = None
+                added.append(f"{short} {short}s")
+        return f"{question} {' '.join(added)}" if added else question
+
+
+def in_report_words(question: str, abbreviations: Abbreviations | None = None) -> str:
+    """The question with the reports' terms added after each everyday phrase ("hotels (bed and breakfast)"), then
+    the library's abbreviations and their definitions (`abbreviations`: `Index.abbreviations()`)."""
     for pattern, terms in _COMPILED:
         question = pattern.sub(lambda match, terms=terms: f"{match.group(0)} ({terms})", question)
+    if abbreviations:
+        question = abbreviations.add_to(question)
     return question

@@ -229,7 +229,9 @@ def is_follow_up(question: str) -> bool:
     return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
 
 
-def analyse(question: str, history: list[dict] | None, documents: list[Document]) -> Intent:
+def analyse(question: str, history: list[dict] | None, documents: list[Document],
+            abbreviations=None) -> Intent:
+    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`)."""
     history = history or []
     text = resolve_follow_up(question, history)
     lowered = question.lower()
@@ -297,11 +299,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         since = int(since_match.group(1)) if since_match.group(1) else max(
             (d.year or 0 for d in documents if d.kind == "inspection report" and (not about or council_name(d.place) in about)),
             default=0) or None
-    retrieval_text = in_report_words(text)
+    retrieval_text = in_report_words(text, abbreviations)
     asked_fact = [(kind, match) for kind, fact in ASKED_FACTS.items() if (match := fact.asks.search(question))]
     intent = Intent(
         retrieval_text=retrieval_text,
-        own_text=in_report_words(question),
+        own_text=in_report_words(question, abbreviations),
         meaning_text=without_places(retrieval_text, library),
         publishers=tuple(publishers),
         kinds=tuple(dict.fromkeys(kinds)),
@@ -335,7 +337,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     if earlier and (years or since) and not own_subject and not names_source(intent) and not _wants(intent):
         # "was it the same back in 2019?" after "what grade did it get in 2024?": the same question of another
         # time (it asks of nothing else), which wants what the earlier one wanted (a grade, a date, a figure)
-        before = analyse(earlier[-1], [], documents)
+        before = analyse(earlier[-1], [], documents, abbreviations)
         if (before.years, before.since) != (intent.years, intent.since):
             intent = replace(intent, **{name: getattr(before, name) for name in WANTS})
     return intent

@@ -651,7 +651,9 @@ class Index:
             retriever = bm25s.BM25()
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp / "bm25"))
-        meta = {"fingerprint": fingerprint, "ids": ids, "frequencies": frequencies}
+        from assistant.glossary import abbreviations_in
+
+        meta = {"fingerprint": fingerprint, "ids": ids, "frequencies": frequencies, "abbreviations": abbreviations_in(texts)}
         (tmp / "meta.json").write_text(json.dumps(meta))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
@@ -670,7 +672,16 @@ class Index:
         # 100,000 paragraphs with one numpy call (a Python loop over them took 14 ms a search)
         codes: dict[str, int] = {}
         version_codes = np.array([codes.setdefault(_version_of(rid), len(codes)) for rid in meta["ids"]], dtype=np.int32)
-        return retriever, meta["ids"], meta["fingerprint"], meta.get("frequencies", {}), (codes, version_codes)
+        from assistant.glossary import Abbreviations
+
+        frequencies = meta.get("frequencies", {})
+        return (retriever, meta["ids"], meta["fingerprint"], frequencies, (codes, version_codes),
+                Abbreviations(meta.get("abbreviations", {})))
+
+    @_store_errors
+    def abbreviations(self):
+        """The abbreviations the indexed paragraphs define ("PAs": "personal advisers"), for adding to questions."""
+        return self._lexical[5]
 
     @_store_errors
     def knows_term(self, stemmed: str) -> bool:
@@ -690,7 +701,7 @@ class Index:
         text's (stemmed) words except those `without`."""
         if self._lexical[2] != self._fingerprint():
             self.__dict__.pop("_lexical", None)
-        retriever, ids, _, _, (codes, version_codes) = self._lexical
+        retriever, ids, _, _, (codes, version_codes), _ = self._lexical
         if retriever is None:
             return {}
         tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict and t not in without]
@@ -728,7 +739,7 @@ TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern, on 
 # a prefix that is no word of its own makes one word with what it is hyphened to: "multi-agency" is not
 # "agency" (every report has multi-agency working; a question about agency social workers is not about it)
 BOUND_PREFIX_RE = re.compile(r"\b(multi|inter|non|pre|co|sub|semi|anti|un|re)[-\u2010\u2011](?=\w)")
-TOKENS_VERSION = "2"  # part of the lexical index's fingerprint: an index made by an earlier tokenize() is rebuilt
+TOKENS_VERSION = "4"  # part of the lexical index's fingerprint: one made by an earlier tokenize(), or without abbreviations, is rebuilt
 
 
 @lru_cache(maxsize=1)

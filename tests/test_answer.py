@@ -365,6 +365,24 @@ def test_the_same_question_asked_of_an_earlier_year_is_answered_with_that_year_s
     assert "requires improvement to be good" in " ".join(c.quote for c in again.citations)
 
 
+ABBREVIATED_REPORT = """Riverside's reviews of children's plans
+
+1. Each child in care has an independent reviewing officer (IRO), who chairs their reviews.
+2. Social workers visit children regularly and know them well.
+3. IROs challenge drift in children's plans and escalate their concerns to senior managers.
+4. Foster carers receive training that helps them to care for children with complex needs.
+"""
+
+
+def test_a_question_spelling_out_what_the_reports_abbreviate_finds_the_abbreviation(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, ABBREVIATED_REPORT)
+    assistant = Assistant(tmp_index, embedder)
+    # paragraph 3 names them only as "IROs": the definition in paragraph 1 says who they are
+    answer = assistant.ask("Do independent reviewing officers in Riverside challenge drift?")
+    assert answer.answered and "3" in [c.paragraph.label for c in answer.citations]
+    assert "IRO" in tmp_index.abbreviations().definitions
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it

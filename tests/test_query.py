@@ -227,6 +227,23 @@ def test_the_reports_words_are_added_to_everyday_phrases_which_stay():
     assert "court proceedings" in in_report_words("Did the judge criticise the delays?")
 
 
+def test_the_abbreviations_a_library_defines_are_found_and_added_to_questions_both_ways():
+    from assistant.glossary import Abbreviations, abbreviations_in, in_report_words
+
+    found = abbreviations_in(["Children wait for child and adolescent mental health services (CAMHS).",
+                              "Personal advisers (PAs) visit often.", "PAs know care leavers well.",
+                              "The majority (61%) of care leavers are in work.", "The phone app (app) was slow.",
+                              "Child protection (CP) plans are reviewed.", "Child protection is strong."])
+    assert found["CAMHS"]["definitions"] == ["child and adolescent mental health services"]
+    assert found["PA"] == {"definitions": ["personal advisers"], "alone": True}  # written alone as often as in full
+    assert not found["CP"]["alone"] and "61%" not in found and "app" not in found
+    abbreviations = Abbreviations(found)
+    assert "child and adolescent mental health services" in in_report_words("How long is the wait for CAMHS?", abbreviations)
+    assert "PAs" in in_report_words("Do care leavers keep one personal adviser?", abbreviations)
+    # the reports spell "child protection" out: no "CP" is added to a question that does too
+    assert "CP" not in in_report_words("How good is child protection?", abbreviations)
+
+
 def test_an_indefinite_pronoun_is_no_subject_word():
     # "anything" is rare in reports, so as a subject word it would outweigh what the question is about
     from assistant.query import frame_words
