@@ -9,8 +9,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import repeat
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
 from assistant.present import human_date
 from assistant.query import (
@@ -25,6 +23,7 @@ from assistant.query import (
     analyse,
     frame_words,
     is_named_source,
+    name_candidates,
     names_source,
     of_the_whole_service,
     question_wording,
@@ -33,7 +32,6 @@ from assistant.query import (
 from assistant.records import Answer, Citation, Document, Hit
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms
 from assistant.voice import (
-    NAME_RE,
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
     PRONOUN_SPEECH_RE,
@@ -527,7 +525,6 @@ def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weigh
     return True
 
 
-DETERMINERS = {"the", "a", "an", "its", "their", "our", "your", "my", "his", "her", "whose"}  # "the Chief Executive": a title
 LOWERCASE_WORD_RE = re.compile(r"\b[a-z][a-z'\u2019-]+\b")
 
 
@@ -537,14 +534,8 @@ def _names_someone(text: str, intent: Intent, lowercase: set[str]) -> bool:
     Director of ..."), the question's own words or a council's name, with a word that is not a common word
     written with a capital (`lowercase`: the words the sources also write in lower case, as "care" and "council")?"""
     asked = set(tokenize([intent.own_text])[0]) | set(intent.place_words)
-    for match in NAME_RE.finditer(text):
-        before = text[:match.start()].split()[-1:]
-        if match.group(0).split()[0].lower() in STOPWORDS_EN_PLUS or before and before[0].lower() in DETERMINERS:
-            continue
-        if any(word.lower() not in lowercase and not set(tokenize([word])[0]) <= asked
-               for word in re.findall(r"[\w'\u2019-]+", match.group(0))):
-            return True
-    return False
+    return any(word.lower() not in lowercase and not set(tokenize([word])[0]) <= asked
+               for name in name_candidates(text) for word in re.findall(r"[\w'\u2019-]+", name))
 
 
 def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:

@@ -219,6 +219,22 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
 WHO_SAID_RE = re.compile(r"\bwho (?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
 
 
+# capitalised words in a row, as names are written ("Councillor Erin Hill", "Director of Children's Services")
+NAME_RE = re.compile(r"\b[A-Z][\w'\u2019-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w'\u2019-]*)+")
+DETERMINERS = {"the", "a", "an", "its", "their", "our", "your", "my", "his", "her", "whose"}  # "the Chief Executive": a title
+
+
+def name_candidates(text: str) -> list[str]:
+    """The capitalised words of a text that may name someone: not a sentence's opening ("The Director of ...",
+    "In August") nor a title with its article ("the Chief Executive Officer")."""
+    names = []
+    for match in NAME_RE.finditer(text):
+        before = text[:match.start()].split()[-1:]
+        if match.group(0).split()[0].lower() not in STOPWORDS_EN_PLUS and not (before and before[0].lower() in DETERMINERS):
+            names.append(match.group(0))
+    return names
+
+
 # a question asking who holds a role or did a thing ("who is the director of children's services?", "who led the
 # inspection?"): a person, whom an answer must name
 WHO_IS_RE = re.compile(r"\bwho (?:is|was|are|were) (?:the|its|their)\b|\bwho (?:led|leads|heads|headed|chairs|chaired)\b", re.I)

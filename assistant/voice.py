@@ -7,7 +7,7 @@ import re
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from assistant.query import Intent
+from assistant.query import NAME_RE, Intent
 from assistant.records import Document, Paragraph
 
 # Who speaks, in the words any newspaper or council page uses: the inspectorate ("Ofsted", "the
@@ -36,7 +36,6 @@ OPENS_QUOTE_RE = re.compile(r"^\s*[\u201c\"]")
 BULLET_RE = re.compile(r"\s*[\u2022\u25aa\u25e6]|(?:^|\n)\s*[-*\u2013]\s")
 # an attribution by a pronoun, and the capitalised names (a person, a title) a narration gives
 PRONOUN_RE = re.compile(r"\s*(she|he|they)\b", re.I)
-NAME_RE = re.compile(r"\b[A-Z][\w'\u2019-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w'\u2019-]*)+")
 
 
 def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph]) -> str:
