@@ -150,20 +150,30 @@ MARKER_RE = re.compile(r"\[\d+\]")  # an answer's citation marker, "[2]"
 
 
 def _items_shown(message: dict) -> list[str]:
-    """The things an assistant message set out, in the order shown, which "the second of those" counts: a
-    list's items, else each sentence quoted. From its record when it has one (each citation's sentences, in
-    the paragraph's order, as the answer gives them); from its text otherwise: a list, or each sentence or row
-    closed by a citation marker, on its own line after the heading naming its document."""
+    """The things an assistant message set out, in the order shown, which "the second of those" counts: the
+    rows or items it quoted from one paragraph ("Children in care: Outstanding [1] Care leavers: Outstanding
+    [1]"), the first such run when there is one, else each sentence it quoted. From its record when it has one
+    (each citation's sentences in the paragraph's order, or its list's items); from its text otherwise: a
+    list, or the pieces closed by citation markers, each on its own line after the heading naming its document."""
     answer = message.get("answer")
     if answer is not None:
-        return [item for c in answer.citations for item in (
-            _list_items(c.quote) if LIST_RE.search(c.quote)
-            else [s for s in c.paragraph.sentence_texts() if s in c.quote] or [c.quote])]
-    text = message_text(message.get("content"))
-    if LIST_RE.search(text) or not MARKER_RE.search(text):
-        return _list_items(MARKER_RE.sub("", text))
-    pieces = [piece.strip().split("\n")[-1].strip() for piece in MARKER_RE.split(text)]
-    return [piece for piece in pieces if len(piece.split()) >= 2]
+        groups = [_list_items(c.quote) if LIST_RE.search(c.quote)
+                  else [s for s in c.paragraph.sentence_texts() if s in c.quote] or [c.quote] for c in answer.citations]
+    else:
+        text = message_text(message.get("content"))
+        if LIST_RE.search(text) or not MARKER_RE.search(text):
+            return _list_items(MARKER_RE.sub("", text))
+        groups = []
+        for piece, marker in zip(MARKER_RE.split(text), MARKER_RE.findall(text)):
+            piece = piece.strip().split("\n")[-1].strip()
+            if len(piece.split()) < 2:
+                continue
+            if groups and groups[-1][0] == marker:
+                groups[-1][1].append(piece)
+            else:
+                groups.append((marker, [piece]))
+        groups = [pieces for _, pieces in groups]
+    return next((items for items in groups if len(items) > 1), [item for items in groups for item in items])
 
 
 def said(message: dict) -> list[str]:

@@ -153,6 +153,11 @@ def test_the_second_of_those_after_an_answer_of_sentences_is_its_second_sentence
                                                 "services well. [2]"}]
     resolved = resolve_follow_up("Tell me more about the second of those.", history)
     assert "Care leavers" in resolved and "Children in care" not in resolved and "Testshire" not in resolved
+    # the rows one paragraph gives in a row are what "those" counts, though a sentence comes before them
+    history[1]["content"] = ("Ofsted on Testshire (2026 inspection report):\nLeaders know their services well. [1] "
+                             "The response to neglect. [2] The supply of homes for children. [2] Partners work well. [3]")
+    first = resolve_follow_up("What did the report say about the first of those?", history)
+    assert "neglect" in first and "Leaders know" not in first
 
 
 def recorded_answer(*quotes: str) -> dict:
