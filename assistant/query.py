@@ -476,8 +476,10 @@ def _source_names(question: str, documents: list[Document], place_words: set[str
     described = set().union(*map(_description, documents))
     names = []
     for match in matches:
-        # a year in the phrase ("the council's 2019 statement") is read as the question's year, not as a name
-        qualifiers, noun = ({t for t in terms if not t.isdigit()} for terms in tokenize([match.group(1), match.group(2)]))
+        # a year or month in the phrase ("the council's 2019 statement", "the January 2026 inspection") is read as
+        # the question's time, not as a name: every report of an inspection in January would be named
+        qualifiers, noun = ({t for t in terms if not t.isdigit() and t not in MONTH_WORDS}
+                            for terms in tokenize([match.group(1), match.group(2)]))
         if qualifiers <= SOURCE_WORDS | place_words | described:
             names.append(qualifiers | noun)
     return names

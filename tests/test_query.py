@@ -16,6 +16,15 @@ def test_publisher_and_kind():
     assert "council report" in analyse("What has the council done about neglect?", [], DOCS).kinds
 
 
+def test_a_month_names_a_time_not_a_document():
+    january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
+                        date_note="inspection 12 to 23 January 2026"),
+               Document("e.txt", "Inspection of Otherton", "Ofsted", "inspection report", "2025-01-17",
+                        date_note="inspection 6 to 17 January 2025")]
+    # "the January 2026 inspection" is when: every report of an inspection held in a January is not named by it
+    assert analyse("What did Ofsted say at the January 2026 inspection?", [], january).documents == ()
+
+
 def test_a_voice_set_aside_is_not_asked_for():
     intent = analyse("What did inspectors find, rather than what the council said?", [], DOCS)
     assert intent.kinds == ("inspection report",)
