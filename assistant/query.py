@@ -222,7 +222,10 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
     """What a question says of when: its "since" ("since 2024", "since the inspection") and the years it names besides."""
     since_match = SINCE_RE.search(question)
     years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
-    return since_match, tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}))
+    years = {int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}
+    # a span written as councils write financial and school years, "2024-25", "2024/25": both years
+    years |= {int(first[:2] + last) for first, last in re.findall(r"\b((?:19|20)\d\d) ?[-\u2013/] ?(\d\d)\b", years_text)}
+    return since_match, tuple(sorted(years))
 
 
 # a question asking whose words something is ("who said that?", "who is saying ...?", "whose claim is it?")

@@ -25,6 +25,11 @@ def test_a_month_names_a_time_not_a_document():
     assert analyse("What did Ofsted say at the January 2026 inspection?", [], january).documents == ()
 
 
+def test_a_span_of_years_as_councils_write_it_names_both_years():
+    assert analyse("Had it been sorted out by the 2024-25 inspection?", [], DOCS).years == (2024, 2025)
+    assert analyse("What was spent in 2023/24?", [], DOCS).years == (2023, 2024)
+
+
 def test_a_voice_set_aside_is_not_asked_for():
     intent = analyse("What did inspectors find, rather than what the council said?", [], DOCS)
     assert intent.kinds == ("inspection report",)
