@@ -223,8 +223,9 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
     since_match = SINCE_RE.search(question)
     years_text = question[:since_match.start()] + question[since_match.end():] if since_match else question
     years = {int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", years_text)}
-    # a span written as councils write financial and school years, "2024-25", "2024/25": both years
-    years |= {int(first[:2] + last) for first, last in re.findall(r"\b((?:19|20)\d\d) ?[-\u2013/] ?(\d\d)\b", years_text)}
+    # a span written as councils write financial and school years, "2024-25", "2024/25": both years (not "2024-07")
+    years |= {int(first) + 1 for first, last in re.findall(r"\b((?:19|20)\d\d) ?[-\u2013/] ?(\d\d)\b", years_text)
+              if int(last) == (int(first) + 1) % 100}
     return since_match, tuple(sorted(years))
 
 

@@ -28,6 +28,7 @@ def test_a_month_names_a_time_not_a_document():
 def test_a_span_of_years_as_councils_write_it_names_both_years():
     assert analyse("Had it been sorted out by the 2024-25 inspection?", [], DOCS).years == (2024, 2025)
     assert analyse("What was spent in 2023/24?", [], DOCS).years == (2023, 2024)
+    assert analyse("What did the report of 2024-07 say?", [], DOCS).years == (2024,)  # a month, not 2007
 
 
 def test_a_voice_set_aside_is_not_asked_for():
