@@ -57,6 +57,9 @@ LAY_TERMS: list[tuple[str, str]] = [
      "voice of the child views participation"),
     # "a judge", not the verb: Ofsted judges services ("how did Ofsted judge ...?")
     (r"courts?|(?:a|the) judges?|legal action", "court proceedings public law outline"),
+    # the heading under which every ILACS report lists what must improve
+    (r"areas? (?:for|of|needing|requiring) (?:improvement|development)|improvement areas|areas to (?:improve|develop)",
+     "what needs to improve"),
     # the facts on every Ofsted report's cover
     (r"(?:led|in charge of|headed) (?:[\w']+ ){0,3}?(?:inspection|visit)",
      "lead inspector"),

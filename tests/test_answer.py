@@ -383,6 +383,11 @@ def test_a_question_spelling_out_what_the_reports_abbreviate_finds_the_abbreviat
     assert "IRO" in tmp_index.abbreviations().definitions
 
 
+def test_areas_for_improvement_are_the_list_ofsted_heads_what_needs_to_improve(assistant):
+    answer = assistant.ask("What were the areas for improvement in the 2024 inspection?")
+    assert "What needs to improve?" in [c.paragraph.label for c in answer.citations]
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it
