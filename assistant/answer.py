@@ -35,7 +35,6 @@ from assistant.voice import (
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
     PRONOUN_SPEECH_RE,
-    SPEECH_RE,
     attributions,
     list_introduced,
     list_lead_in,
@@ -448,7 +447,8 @@ class Assistant:
                     shown = speaker_shown(choice.speaker)
                     lead = f"{shown} " if shown and shown != quoting else ""
                     # ... or opens one itself ("Sarah Callaghan said: "We knew ..."), which a later sentence goes on
-                    quoting = speaker_shown(list(attributions(choice.text))[-1]) if SPEECH_RE.search(choice.text) else shown
+                    own = list(attributions(choice.text))
+                    quoting = speaker_shown(own[-1]) if own else shown
                     parts.append(f"{lead}{choice.text} [{markers[key]}]")
                 text = parts[0]
                 for previous, part in zip(parts, parts[1:]):

@@ -98,6 +98,11 @@ def _long_form(short: str, before: str) -> str:
     return text[text.rfind(" ", 0, i + 1) + 1:].strip(" ,;:")
 
 
+def _any_of(words, plural: bool = False) -> re.Pattern:
+    """One pattern matching any of the words, the longest first ("NEET" before "EET"); `plural`: an "s" after."""
+    return re.compile(rf"\b({'|'.join(map(re.escape, sorted(words, key=len, reverse=True)))}){'s?' if plural else ''}\b")
+
+
 def abbreviations_in(texts: list[str]) -> dict[str, dict]:
     """Each abbreviation the texts define ("PA", a plural's "s" dropped): its definitions, lower-cased, the most
     often written first, and whether the texts write it alone at least as often as they spell it out."""
@@ -115,9 +120,9 @@ def abbreviations_in(texts: list[str]) -> dict[str, dict]:
     if not found:
         return {}
     # in how many texts each is written short, and in how many spelled out
-    short_re = re.compile(rf"\b({'|'.join(map(re.escape, sorted(found, key=len, reverse=True)))})s?\b")
+    short_re = _any_of(found, plural=True)
     long_of = {definition: short for short, counts in found.items() for definition in counts}
-    long_re = re.compile(rf"\b({'|'.join(map(re.escape, sorted(long_of, key=len, reverse=True)))})\b")
+    long_re = _any_of(long_of)
     written_short, written_long = Counter(), Counter()
     for text in texts:
         written_short.update(set(short_re.findall(text)))
@@ -142,7 +147,7 @@ class Abbreviations:
     def __init__(self, found: dict[str, dict]):
         """`found`: what abbreviations_in gave."""
         self.definitions = {short: entry["definitions"] for short, entry in found.items()}
-        self.short_re = re.compile(rf"\b({'|'.join(map(re.escape, sorted(found, key=len, reverse=True)))})s?\b") if found else None
+        self.short_re = _any_of(found, plural=True) if found else None
         self.spelled_out = [(content_stems(definition), short) for short, entry in found.items() if entry["alone"]
                             for definition in entry["definitions"]]
 

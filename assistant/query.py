@@ -309,7 +309,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     # council report on it?") chooses its own
     source_names = _source_names(question, documents, place_words)
     named_documents = _named_documents(source_names, documents, place_words)
-    for earlier in reversed(leaned_on(question, history)):
+    leaning = leaned_on(question, history)
+    for earlier in reversed(leaning):
         places = places or named_places(earlier, library)
         if not kinds and not publishers and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
@@ -362,12 +363,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
         intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
-    earlier = leaned_on(question, history)
-    own_subject = set(tokenize([intent.own_text])[0]) - frame_words(intent)
-    if earlier and (years or since) and not own_subject and not names_source(intent) and not _wants(intent):
+    if (leaning and (years or since) and not names_source(intent) and not _wants(intent)
+            and not set(tokenize([intent.own_text])[0]) - frame_words(intent)):
         # "was it the same back in 2019?" after "what grade did it get in 2024?": the same question of another
         # time (it asks of nothing else), which wants what the earlier one wanted (a grade, a date, a figure)
-        before = analyse(earlier[-1], [], documents, abbreviations)
+        before = analyse(leaning[-1], [], documents, abbreviations)
         if (before.years, before.since) != (intent.years, intent.since):
             intent = replace(intent, **{name: getattr(before, name) for name in WANTS})
     return intent

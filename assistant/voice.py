@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-from assistant.query import NAME_RE, Intent
+from assistant.query import NAME_RE, Intent, name_candidates
 from assistant.records import Document, Paragraph
 
 # Who speaks, in the words any newspaper or council page uses: the inspectorate ("Ofsted", "the
@@ -82,8 +80,7 @@ def speaker_shown(speaker: str) -> str:
     names, _, pronoun = speaker[:speech.start()].rpartition(": ")
     if not PRONOUN_RE.fullmatch(pronoun.strip()):
         return speaker[:speech.end(1)].strip() + ":"
-    # a name is capitalised words of which the first is no common word ("In August" is not a name)
-    person = next((name for name in names.split(", ") if name and name.split()[0].lower() not in STOPWORDS_EN_PLUS), "")
+    person = next(iter(name_candidates(names)), "")  # "In August" is not a name
     return f"{person} {speech.group(1)}:" if person else ""
 
 
