@@ -230,7 +230,8 @@ class Assistant:
         # the words asking for what every sentence left gives, which it answers by giving it
         given_words = JUDGEMENT_TERMS if intent.wants_grade else set(intent.fact_words)
         sentences = [(c, i, text) for c in candidates for i, text in enumerate(c.hit.paragraph.sentence_texts())]
-        terms = [set(t) for t in tokenize([text for _, _, text in sentences])]
+        abbreviations = self.index.abbreviations()
+        terms = [set(t) | abbreviations.defined_stems(text) for t, (_, _, text) in zip(tokenize([text for _, _, text in sentences]), sentences)]
         # a paragraph that is a list under a heading, whole, as one more choice that matches on its heading
         lists = [c for c in candidates if c.heading_score is not None]
         sentences += [(c, WHOLE_LIST, c.hit.paragraph.text.strip()) for c in lists]

@@ -161,6 +161,12 @@ class Abbreviations:
                 added.append(f"{short} {short}s")
         return f"{question} {' '.join(added)}" if added else question
 
+    def defined_stems(self, text: str) -> set[str]:
+        """The stemmed words of what the abbreviations a text uses stand for: "a dedicated CAMHS outreach team"
+        speaks of mental health services, as a question asking about them does."""
+        used = set(self.short_re.findall(text)) if self.short_re else set()
+        return {stem for short in used for stem in content_stems(self.definitions[short][0])}
+
 
 def in_report_words(question: str, abbreviations: Abbreviations | None = None) -> str:
     """The question with the reports' terms added after each everyday phrase ("hotels (bed and breakfast)"), then

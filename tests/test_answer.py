@@ -383,6 +383,23 @@ def test_a_question_spelling_out_what_the_reports_abbreviate_finds_the_abbreviat
     assert "IRO" in tmp_index.abbreviations().definitions
 
 
+HEALTH_REPORT = """Riverside's health services for children
+
+1. Child and adolescent mental health services (CAMHS) in Riverside are commissioned by the health board for all children.
+2. Care leavers benefit from a dedicated CAMHS outreach team.
+3. Care leavers get support with their physical health from their personal advisers, such as dental checks.
+4. Care leavers are given their health histories and get support to register with a doctor.
+5. Care leavers get support with budgeting and with finding a home.
+"""
+
+
+def test_a_sentence_using_an_abbreviation_speaks_of_what_it_stands_for(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, HEALTH_REPORT)
+    # paragraph 2 never writes "mental health": its "CAMHS" says so, as paragraph 1 defines it
+    answer = Assistant(tmp_index, embedder).ask("What mental health support do care leavers in Riverside get?")
+    assert answer.answered and "2" in [c.paragraph.label for c in answer.citations]
+
+
 def test_areas_for_improvement_are_the_list_ofsted_heads_what_needs_to_improve(assistant):
     answer = assistant.ask("What were the areas for improvement in the 2024 inspection?")
     assert "What needs to improve?" in [c.paragraph.label for c in answer.citations]
