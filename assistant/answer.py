@@ -52,6 +52,10 @@ NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|
                        r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
 PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minority)\b", re.I)
+# a figure's movement told in words ("the proportion ... is steadily increasing"): what a question asking how a
+# figure changed wants of a later report that gives no figure
+TREND_RE = re.compile(r"\b((?:increas|decreas|declin|reduc|deteriorat)(?:es?|ed|ing)|worsen(?:s|ed|ing)?|"
+                      r"ris(?:es?|en|ing)|rose|f[ae]ll(?:s|en|ing)?|gr[eo]w(?:s|n|ing)?|drop(?:s|ped|ping)?)\b", re.I)
 YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 OVERALL = tokenize(["overall"])[0][0]
@@ -509,8 +513,9 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
 def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weights, lowercase: set[str] = frozenset()) -> bool:
     """Does a sentence give the kind of thing the question asks for, if it asks for one? One that does not
     cannot answer it, however near its words."""
-    if intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text):
-        return False  # the question asks for a figure this sentence does not give
+    if (intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text)) \
+            and not (_asks_change(intent) and TREND_RE.search(text)):
+        return False  # the question asks for a figure (or, over time, how it moved) this sentence does not give
     if intent.counted and not _counts(text, intent.counted, w):
         return False  # "how many children": "four independent flats" counts something else
     if intent.wants_grade and not _gives_grade(text):

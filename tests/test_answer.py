@@ -291,6 +291,19 @@ def test_a_document_named_by_what_it_is_answers_and_bounds_a_change(tmp_path, tm
     assert {c.document.title for c in change.citations} == {MONITORING_LETTER["title"], RIVERSIDE_UPDATE["title"]}
 
 
+def test_how_a_figure_moved_since_is_answered_by_a_later_report_telling_it_in_words(tmp_path, tmp_index, embedder):
+    inspection = {"title": "Inspection of Riverside children's services", "publisher": "Ofsted", "kind": "inspection report"}
+    _ingest_text(tmp_path, tmp_index, embedder, "Care leavers\n\n1. Most care leavers (61%) are in education, employment "
+                 "or training.\n\n2. Care leavers live in suitable homes.\n", "2019.txt", {**inspection, "date": "2019-05"})
+    _ingest_text(tmp_path, tmp_index, embedder, "Care leavers\n\n1. Care leavers say they value the help they get to plan "
+                 "their next steps. The proportion of care leavers in education, employment or training is steadily "
+                 "increasing.\n\n2. Most care leavers (92%) live in suitable homes.\n", "2024.txt", {**inspection, "date": "2024-05"})
+    answer = Assistant(tmp_index, embedder).ask("What share of Riverside's care leavers were in education, employment or "
+                                                "training in 2019, and has that gone up since?")
+    # the 2024 report gives no share, but says which way it went
+    assert answer.answered and any(c.document.year == 2024 and "steadily increasing" in c.quote for c in answer.citations)
+
+
 def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(tmp_path, tmp_index, embedder):
     assistant = _press_story(tmp_path, tmp_index, embedder, GAZETTE_STORY, "Riverside Gazette")
     # paragraph 3 names no speaker: it goes on quoting the councillor of paragraph 2
