@@ -60,10 +60,11 @@ class CachedRetrieval:
         self.retriever = retriever
         self.kept: dict = {}
 
-    def search(self, intent, k=10, filters=None):
+    def search(self, intent, k=10, filters=None, can_answer=None):
+        # `can_answer` is a function of the intent (what it asks for), which the key holds
         key = (intent, k, filters, tuple(getattr(self.retriever.weights, n) for n in sorted(RETRIEVAL)))
         if key not in self.kept:
-            self.kept[key] = self.retriever.search(intent, k, filters)
+            self.kept[key] = self.retriever.search(intent, k, filters, can_answer)
         return self.kept[key]
 
 

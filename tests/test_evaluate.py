@@ -4,7 +4,11 @@ bundled corpus; and `score()` on hand-made records, where the arithmetic can be 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +80,16 @@ def test_eval_prints_the_figures_and_compares_with_an_earlier_run(tmp_path, corp
     assert f"commissioner: {before} -> {after}  Who was put in place as Children's Services Commissioner" in shown
     assert "before: 2026-scrutiny-panel-progress-report.txt ¶2.7 (Kirklees)" in shown
     assert re.search(r"^  unanswerable\s+100%  \(1/1\)  ->\s+100%  \(1/1\)$", shown, re.M)
+
+
+@pytest.mark.slow
+def test_the_weights_are_fitted_on_training_questions_and_reported_on_held_out_ones(tmp_path, corpus_index):
+    questions = write_questions(tmp_path / "questions.jsonl", [json.dumps(q) for q in QUESTIONS])
+    fitted = subprocess.run([sys.executable, "scripts/fit_weights.py", str(questions)], cwd=Path(__file__).parent.parent, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "ASSISTANT_DATA_DIR": str(corpus_index.data_dir)})
+    assert fitted.returncode == 0, fitted.stderr
+    assert re.search(r"^start: train accuracy \d/2 ", fitted.stdout, re.M), fitted.stdout
+    assert re.search(r"^held-out: before accuracy \d/2 .*\n\s+after\s+accuracy \d/2 ", fitted.stdout, re.M), fitted.stdout
 
 
 def test_split_keeps_only_its_questions(tmp_path):
