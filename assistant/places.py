@@ -55,10 +55,26 @@ def named_places(text: str, places: list[str]) -> list[str]:
     text = _plain(text)
     found = []
     for place in places:
-        match = _place_pattern(place, text).search(text)
+        match = _place_pattern(place, text, _short_names(tuple(places)).get(place, ())).search(text)
         if match:
             found.append((match.start(), place))
     return [place for _, place in sorted(found)]
+
+
+@lru_cache(maxsize=64)
+def _short_names(places: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The names a council joining two places is also called by, each alone ("Redcar" and "Cleveland" for
+    "Redcar and Cleveland"), and one on a river by its town ("Stoke" for "Stoke-on-Trent"): those no other
+    council of the library is called by."""
+    def shorter(place: str) -> list[str]:
+        if " and " in place:
+            return place.split(" and ")
+        town = re.match(r"(.+?)(?:-on-|-upon-| upon )", place)
+        return [town.group(1)] if town else []
+
+    shorts = {place: shorter(place) for place in places}
+    taken = Counter(name.lower() for names in shorts.values() for name in names) + Counter(p.lower() for p in places)
+    return {place: tuple(n for n in names if taken[n.lower()] == 1) for place, names in shorts.items()}
 
 
 def without_places(text: str, places: list[str]) -> str:
@@ -67,7 +83,7 @@ def without_places(text: str, places: list[str]) -> str:
     Bury's documents, "agency social workers"), or the text itself when nothing else is left."""
     plain = left = _plain(text)
     for place in places:
-        left = _place_pattern(place, plain).sub(" ", left)
+        left = _place_pattern(place, plain, _short_names(tuple(places)).get(place, ())).sub(" ", left)
     left = re.sub(r"\s+", " ", re.sub(r"(?<!\w)['’]s\b", "", left)).strip()
     return left if re.search(r"\w", left) else text
 
@@ -76,8 +92,9 @@ def _plain(text: str) -> str:
     return re.sub(r"\b(St|Mt)\.", r"\1", text.replace("&", "and"))
 
 
-def _place_pattern(place: str, text: str) -> re.Pattern:
-    return re.compile(rf"(?<![\w-]){re.escape(place)}(?![\w-])", re.I if text == text.lower() else 0)
+def _place_pattern(place: str, text: str, short_names: tuple[str, ...] = ()) -> re.Pattern:
+    names = "|".join(map(re.escape, (place, *short_names)))  # the whole name first
+    return re.compile(rf"(?<![\w-])(?:{names})(?![\w-])", re.I if text == text.lower() else 0)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,18 @@ def test_a_council_named_in_lower_case_or_possessive_is_found_but_a_word_is_not_
     assert analyse("Does the reading age of children in care matter to Ofsted?", [], documents).places == ()
 
 
+def test_a_council_joining_two_places_is_named_by_either_and_one_on_a_river_by_its_town():
+    def report(place):
+        return Document(f"{place}.pdf", f"Inspection of {place}", "Ofsted", "inspection report", "2024", place=place)
+
+    documents = [report("Redcar and Cleveland"), report("Stoke-on-Trent"), report("Barking and Dagenham"), report("Barking")]
+    assert analyse("Do care leavers from Redcar get free council tax?", [], documents).places == ("Redcar and Cleveland",)
+    assert analyse("How does Cleveland compare with Stoke?", [], documents).places == ("Redcar and Cleveland", "Stoke-on-Trent")
+    # a name that is also another council's is that council's
+    assert analyse("What did Ofsted find in Barking?", [], documents).places == ("Barking",)
+    assert analyse("What did Ofsted find in Dagenham?", [], documents).places == ("Barking and Dagenham",)
+
+
 def test_what_the_model_embeds_leaves_out_the_councils_the_scope_keeps_to():
     # a council's name in the question's vector favours any sentence naming that council over one on the subject
     documents = [Document("a.pdf", "Inspection of Reading", "Ofsted", "inspection report", "2024", place="Reading"),
