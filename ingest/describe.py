@@ -20,6 +20,7 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
           "october", "november", "december")
 MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 DAY_MONTH_YEAR_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # "25/06/2015": day first, as British reports write it
 # "Label: value" lines of a report's cover and its "inspection team" list
 INSPECTION_DATES_RE = re.compile(r"^(?:inspection dates?|dates? of inspection)\s*:\s*(.+)$", re.IGNORECASE)
 LEAD_INSPECTOR_RE = re.compile(r"^lead inspector\s*:\s*(.+)$", re.IGNORECASE)
@@ -116,12 +117,16 @@ def _place(title: str, structure: Structure, publisher: str) -> str:
 
 def _iso(text: str) -> str | None:
     """The last full date in a phrase ("8 to 19 July 2024" -> "2024-07-19"; "18 Feb 2014 – 12 March
-    2014" -> "2014-03-12"); a day with no month of its own takes the next one's."""
+    2014" -> "2014-03-12"; "1/06/2015 – 25/06/2015" -> "2015-06-25"); a day with no month of its own takes
+    the next one's."""
     found = DAY_MONTH_YEAR_RE.findall(text)
-    if not found:
+    if found:
+        day, month, year = found[-1]
+        number = month_number(month)
+    elif numeric := NUMERIC_DATE_RE.findall(text):
+        day, number, year = map(int, numeric[-1])
+    else:
         return None
-    day, month, year = found[-1]
-    number = month_number(month)
     try:
         return date(int(year), number, int(day)).isoformat() if number else None
     except ValueError:

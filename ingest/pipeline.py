@@ -28,7 +28,7 @@ from ingest.structure import parse
 
 MANIFEST = "manifest.json"
 # Bump when reading or numbering changes, so that re-ingest rebuilds documents it would number differently.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 LOCK_WAIT = 600.0  # seconds an ingest waits for another one writing to the same index before it gives up
 
 

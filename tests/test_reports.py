@@ -55,6 +55,16 @@ def test_a_report_that_never_names_ofsted_is_known_by_its_cover_and_judgement_ta
     assert (document.publisher, document.kind, document.place) == ("Ofsted", "inspection report", "Riverside")
 
 
+def test_inspection_dates_written_in_figures_date_the_report(tmp_path):
+    # a 2015 single-framework report prints "Inspection date: 1/06/2015 – 25/06/2015", day first
+    path = tmp_path / "riverside-2015.txt"
+    path.write_text("Inspection of Riverside local authority children's services\n\nInspection date: 1/06/2015 \u2013 "
+                    "25/06/2015\n\nLead inspector: Pat Example HMI\n\n1. Care leavers live in homes that suit them.\n",
+                    encoding="utf-8")
+    document, _ = read_document(path)
+    assert document.date == "2015-06-25" and document.year == 2015
+
+
 def test_the_ruled_judgement_table_is_read_as_the_grades_it_prints(ilacs):
     document, paragraphs = ilacs
     assert document.judgements == (
