@@ -56,7 +56,10 @@ PERCENT_RE = re.compile(r"%|\bper ?cent\b|\b(half|quarter|third|majority|minorit
 # figure changed wants of a later report that gives no figure
 TREND_RE = re.compile(r"\b((?:increas|decreas|declin|reduc|deteriorat)(?:es?|ed|ing)|worsen(?:s|ed|ing)?|"
                       r"ris(?:es?|en|ing)|rose|f[ae]ll(?:s|en|ing)?|gr[eo]w(?:s|n|ing)?|drop(?:s|ped|ping)?)\b", re.I)
-YEAR_RE = re.compile(r"\b(19|20)\d\d\b")  # "how many": a year ("in 2024") is not the figure asked for
+# "how many", "how much": neither a year ("in 2024") nor an age ("16- and 17-year-old children", "payments up to
+# age 25") is the figure asked for
+NOT_FIGURES_RE = re.compile(r"\b(19|20)\d\d\b|\b(?:aged?|ages|age of)\s+\d+(?:\s*(?:-|\u2013|to|and|or)\s*\d+)?\b"
+                            r"|\b\d+-?(?:\s*(?:and|or|to|\u2013|-)\s*\d+)?[- ]years?[- ]olds?\b", re.I)
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 OVERALL = tokenize(["overall"])[0][0]
 GRADE_TERMS = set(tokenize([GRADES])[0])
@@ -513,7 +516,7 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
 def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weights, lowercase: set[str] = frozenset()) -> bool:
     """Does a sentence give the kind of thing the question asks for, if it asks for one? One that does not
     cannot answer it, however near its words."""
-    if (intent.wants_number and not NUMBER_RE.search(YEAR_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text)) \
+    if (intent.wants_number and not NUMBER_RE.search(NOT_FIGURES_RE.sub(" ", text)) or intent.wants_percentage and not PERCENT_RE.search(text)) \
             and not (_asks_change(intent) and TREND_RE.search(text)):
         return False  # the question asks for a figure (or, over time, how it moved) this sentence does not give
     if intent.counted and not _counts(text, intent.counted, w):
@@ -546,7 +549,7 @@ def _names_someone(text: str, intent: Intent, lowercase: set[str]) -> bool:
 
 def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:
     """Does a sentence give a number of the thing counted: a number followed closely by one of its words?"""
-    words = re.findall(r"[\w'-]+", YEAR_RE.sub(" ", text))
+    words = re.findall(r"[\w'-]+", NOT_FIGURES_RE.sub(" ", text))
     stems = stem_words(words)
     return any(NUMBER_RE.match(word)  # "14", "fourteen", "forty-two"
                and any(_uses(c, set(stems[i + 1:i + 1 + w.count_window]), w) for c in counted)

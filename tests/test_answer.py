@@ -304,6 +304,21 @@ def test_how_a_figure_moved_since_is_answered_by_a_later_report_telling_it_in_wo
     assert answer.answered and any(c.document.year == 2024 and "steadily increasing" in c.quote for c in answer.citations)
 
 
+AGES_REPORT = """Riverside's support for older children
+
+1. Some 16- and 17-year-old children in care wait too long for a home of their own.
+2. Care leavers receive birthday payments up to age 25, and free gym sessions.
+3. Care leavers say that their personal advisers know them well.
+"""
+
+
+def test_an_age_is_not_the_figure_a_how_many_or_how_much_question_asks_for(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, AGES_REPORT)
+    assistant = Assistant(tmp_index, embedder)
+    assert not assistant.ask("How many children are in care in Riverside?").answered
+    assert not assistant.ask("How much is the birthday payment Riverside gives its care leavers?").answered
+
+
 def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(tmp_path, tmp_index, embedder):
     assistant = _press_story(tmp_path, tmp_index, embedder, GAZETTE_STORY, "Riverside Gazette")
     # paragraph 3 names no speaker: it goes on quoting the councillor of paragraph 2
