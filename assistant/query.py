@@ -73,7 +73,7 @@ ASKED_FACTS = {
                        re.compile(r"(?:\+44|\b0)\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b")),
     "email": AskedFact(re.compile(r"\be-?mail(?: address(?:es)?)?\b", re.I), re.compile(r"[\w.-]+@[\w-]+\.\w")),
     "money": AskedFact(re.compile(r"\bhow much\b(?:\W+[\w'-]+){0,5}?\W+(?:money|funding|cash|spen[dt]\w*|costs?|budgets?|invest\w*|"
-                                  r"pa(?:y|ys|id))\b|\b(?:what|which) (?:is|was|are|were) (?:the |its |their )?(?:[\w'-]+ ){0,2}?"
+                                  r"pa(?:y|ys|id|yments?)|grants?|allowances?|fees?|wages?|salar(?:y|ies))\b|\b(?:what|which) (?:is|was|are|were) (?:the |its |their )?(?:[\w'-]+ ){0,2}?"
                                   r"(?:budgets?|costs?|spend|spending)\b", re.I),
                        re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn)\b", re.I)),
 }

@@ -125,7 +125,8 @@ def test_figures_and_dates_asked_for():
 
 def test_a_sum_of_money_is_asked_for_by_how_much_with_a_word_of_spending_or_by_a_budget():
     for question in ("How much extra money went into fostering after the review?", "How much does the council spend on care leavers?",
-                     "How much was invested in the front door?", "What was the budget for the Development Board?"):
+                     "How much was invested in the front door?", "What was the budget for the Development Board?",
+                     "How much is the birthday payment care leavers get?", "How much is the setting-up home grant?"):
         assert analyse(question, [], DOCS).wants_fact == "money", question
     for question in ("How much support do care leavers get?", "Has the council invested in early help?", "How much has caseload size changed?"):
         assert analyse(question, [], DOCS).wants_fact == "", question
