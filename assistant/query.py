@@ -77,7 +77,8 @@ ASKED_FACTS = {
                                   r"(?:budgets?|costs?|spend|spending)\b", re.I),
                        re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|million|billion|bn)\b", re.I)),
 }
-LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last"]))
+NOW = r"now|currently|today|at (?:the )?(?:moment|present)|presently|these days"  # the time a question asks of, when it is now
+LATEST_WORDS = set(stem_words(["latest", "recent", "current", "currently", "today", "last", "moment", "present", "presently"]))
 # the months a question names say when, as its years do ("Ofsted's July 2024 visit")
 MONTH_WORDS = set(stem_words(list(MONTHS)))
 OVER_TIME_WORDS = {"chang", "compar", "between", "over", "time", "differ", "evolv", "sinc"}
@@ -287,7 +288,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # "did Ofsted really say it, or who said that?": the sources named are who may have said it, the speaker is asked for
         publishers, kinds = [], []
     since_match, years = _when(question)
-    latest = bool(re.search(r"\b(latest|most recent|now|currently|current|today)\b", lowered))
+    latest = bool(re.search(rf"\b(latest|most recent|current|{NOW})\b", lowered))
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
     # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
     change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|got (better|worse)|gone (up|down)|fallen|fell|risen|rose|reduced|increased|"
@@ -296,7 +297,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
     # "inadequate in 2016, and what is it now?", "weak in 2019, and is it still?": then and now, each year cited;
     # and a comparison with a year ("more or less than it was at the 2016 inspection", "better than in 2019") is one of then and now
-    over_time = over_time or bool(years) and bool(re.search(r"\b(now|currently|today)\b|\b(?:is|are) (?:(?:it|that|this|they|there) )?still\b"
+    over_time = over_time or bool(years) and bool(re.search(rf"\b({NOW})\b|\b(?:is|are) (?:(?:it|that|this|they|there) )?still\b"
                                                             r"|\bthan (?:(?:it|they|there|she|he|we) (?:was|were|did|had) )?(?:in|at|during) (?:the |its |their )?(?:19|20)\d\d\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
@@ -348,7 +349,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         counted=_counted(lowered),
         # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
-        wants_future=bool(FUTURE_RE.search(lowered)),
+        # "when are the homes due to open?" (a sentence's "due to" may be "because of")
+        wants_future=bool(FUTURE_RE.search(lowered) or re.search(r"\bwhen (?:is|are)\b.*\bdue\b", lowered)),
         # "was it rated good?" is answered with the grade given (and how the whole service changed, below)
         wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),
         wants_person=bool(WHO_IS_RE.search(question)) and not WHO_SAID_RE.search(lowered),

@@ -121,6 +121,12 @@ def test_figures_and_dates_asked_for():
     assert analyse("Does it still use bed and breakfast, according to its latest inspection?", [], DOCS).latest_document
     assert analyse("What did the most recent monitoring visit find?", [], DOCS).latest_document
     assert not analyse("What is happening with caseloads now?", [], DOCS).latest_document
+    # "at the moment" is now
+    assert analyse("How many children live in unregistered homes at the moment?", [], DOCS).latest
+    assert analyse("Is it still as good at present as it was in 2019?", [], DOCS).over_time
+    # a date to come: "when ... due" in a question; "due to" in a sentence may be "because of"
+    assert analyse("When are the five new children's homes due to open?", [], DOCS).wants_future
+    assert not analyse("When did the delays due to staff shortages begin?", [], DOCS).wants_future
 
 
 def test_a_sum_of_money_is_asked_for_by_how_much_with_a_word_of_spending_or_by_a_budget():
