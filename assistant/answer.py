@@ -60,6 +60,7 @@ TREND_RE = re.compile(r"\b((?:increas|decreas|declin|reduc|deteriorat)(?:es?|ed|
 # age 25") is the figure asked for
 NOT_FIGURES_RE = re.compile(r"\b(19|20)\d\d\b|\b(?:aged?|ages|age of)\s+\d+(?:\s*(?:-|\u2013|to|and|or)\s*\d+)?\b"
                             r"|\b\d+-?(?:\s*(?:and|or|to|\u2013|-)\s*\d+)?[- ]years?[- ]olds?\b", re.I)
+LIST_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 OVERALL = tokenize(["overall"])[0][0]
 GRADE_TERMS = set(tokenize([GRADES])[0])
@@ -113,9 +114,17 @@ def _shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
 
 
 def _same_words(a: str, b: str, w: Weights) -> bool:
-    """True when one sentence repeats the other (the council quoting Ofsted, say)."""
+    """True when one sentence repeats the other (the council quoting Ofsted, say). Two that state different
+    grades or figures say different things in the same words ("The experiences and progress of care leavers:
+    Good" in one year's report, "... care leavers: Requires improvement" in another's)."""
     sa, sb = _shingles(a), _shingles(b)
-    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= w.same_words
+    return bool(sa and sb) and len(sa & sb) / min(len(sa), len(sb)) >= w.same_words and _stated(a) == _stated(b)
+
+
+def _stated(text: str) -> frozenset[str]:
+    """The grades and figures a sentence states, less a list item's number ("2.2 Experiences ...")."""
+    text = LIST_NUMBER_RE.sub("", text)
+    return frozenset(m.group(0).lower() for m in re.finditer(rf"{GRADE_RE.pattern}|\d[\d,.]*", text, re.I))
 
 
 class Assistant:

@@ -304,6 +304,18 @@ def test_how_a_figure_moved_since_is_answered_by_a_later_report_telling_it_in_wo
     assert answer.answered and any(c.document.year == 2024 and "steadily increasing" in c.quote for c in answer.citations)
 
 
+def test_a_grade_that_went_up_is_quoted_from_each_report_though_both_say_it_in_the_same_words(tmp_path, tmp_index, embedder):
+    inspection = {"title": "Inspection of Riverside children's services", "publisher": "Ofsted", "kind": "inspection report"}
+    for year, grade in (("2018", "Requires improvement"), ("2024", "Good")):
+        _ingest_text(tmp_path, tmp_index, embedder, f"Inspection of Riverside\n\nJudgements\n\nOverall effectiveness: {grade}\n"
+                     f"The experiences and progress of children in care: Good\nThe experiences and progress of care leavers: {grade}\n\n"
+                     "1. Care leavers have personal advisers who know them well.\n", f"{year}.txt", {**inspection, "date": f"{year}-05"})
+    # "go up" asks how it moved, as "gone up" does: each report's grade, though the lines differ only in it
+    answer = Assistant(tmp_index, embedder).ask("Did the grade Riverside got for its care leavers go up?")
+    for year, line in ((2018, "care leavers: Requires improvement"), (2024, "care leavers: Good")):
+        assert any(c.document.year == year and line in c.quote for c in answer.citations), answer.text
+
+
 AGES_REPORT = """Riverside's support for older children
 
 1. Some 16- and 17-year-old children in care wait too long for a home of their own.
