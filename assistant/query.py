@@ -260,14 +260,12 @@ def is_follow_up(question: str) -> bool:
     return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
 
 
-def analyse(question: str, history: list[dict] | None, documents: list[Document],
-            abbreviations=None) -> Intent:
-    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`)."""
-    history = history or []
-    text = resolve_follow_up(question, history)
-    lowered = question.lower()
-    context = " ".join(message_text(m.get("content")) for m in history).lower()
+def _asks_latest(lowered: str) -> bool:
+    return bool(re.search(rf"\b(latest|most recent|current|{NOW})\b", lowered))
 
+
+def _sources_named(lowered: str, documents: list[Document]) -> tuple[list[str], list[str]]:
+    """The publishers (of the library's) and the kinds of document a question names as its source."""
     publishers = []
     for name in sorted({d.publisher for d in documents}):
         words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
@@ -277,18 +275,29 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     kinds = []
     if re.search(r"\b(ofsted|inspectors?|inspectorate|watchdog|hmi)\b", who_text) and not re.search(r"council'?s? (own|response|summary)", who_text):
         kinds.append("inspection report")
-    if re.search(r"\b(press|newspaper|news|reporter|journalist|media|reported)\b", who_text):
+    if re.search(r"\b(press|(?:news)?papers?|news|reporter|journalists?|media|reported)\b", who_text):
         kinds.append("press")
     if re.search(
         r"\b(council'?s?|town hall|local authority'?s?)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
         r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
+    return publishers, kinds
 
+
+def analyse(question: str, history: list[dict] | None, documents: list[Document],
+            abbreviations=None) -> Intent:
+    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`)."""
+    history = history or []
+    text = resolve_follow_up(question, history)
+    lowered = question.lower()
+    context = " ".join(message_text(m.get("content")) for m in history).lower()
+
+    publishers, kinds = _sources_named(lowered, documents)
     if WHO_SAID_RE.search(lowered):
         # "did Ofsted really say it, or who said that?": the sources named are who may have said it, the speaker is asked for
         publishers, kinds = [], []
     since_match, years = _when(question)
-    latest = bool(re.search(rf"\b(latest|most recent|current|{NOW})\b", lowered))
+    latest = _asks_latest(lowered)
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
     # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
     change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (better|worse)|(?:go|goes|went|gone|going) (up|down)|fallen|fell|risen|rose|reduced|increased|"
@@ -311,12 +320,14 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     source_names = _source_names(question, documents, place_words)
     named_documents = _named_documents(source_names, documents, place_words)
     leaning = leaned_on(question, history)
+    own_source = bool(kinds or publishers or named_documents)
     for earlier in reversed(leaning):
         places = places or named_places(earlier, library)
-        if not kinds and not publishers and not named_documents:
+        if not own_source and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
-        if not years and not latest and not since_match and not kinds and not publishers:
+        if not years and not latest and not since_match and not own_source:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
+            latest = _asks_latest(earlier.lower())
     if not places:
         # a conversation goes on about the council it last named: a question naming none ("are some children
         # still living in unregistered homes?") is about that council too, pronoun or not

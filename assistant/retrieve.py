@@ -105,14 +105,15 @@ class Retriever:
             if document is None:
                 continue
             sentence_scores = vectors[key] @ query if key in vectors else np.array([dense.get(key, 0.0)])
-            dense_score = max(float(sentence_scores.max()), dense.get(key, 0.0))
+            heading_score = float(heading_scores[key]) if key in heading_scores else None
+            # a list is as near the question as its heading is, which says what its items are
+            dense_score = max(float(sentence_scores.max()), dense.get(key, 0.0), heading_score or 0.0)
             lexical_score = max(lexical.get(key, 0.0) / top_lexical, subject.get(key, 0.0) / top_subject)
             score = w.dense_weight * dense_score + (1 - w.dense_weight) * lexical_score
             score += w.intent_boost * intent_match(document, intent)
             if intent.latest and (document.year or 0) == newest:
                 score += w.intent_boost / 2
             hit = Hit(paragraph=paragraph, score=score, dense=dense_score, lexical=lexical_score)
-            heading_score = float(heading_scores[key]) if key in heading_scores else None
             candidates.append(Candidate(hit, sentence_scores, document, heading_score))
         candidates.sort(key=lambda c: c.hit.score, reverse=True)
         if can_answer is not None:

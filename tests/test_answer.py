@@ -445,6 +445,29 @@ def test_areas_for_improvement_are_the_list_ofsted_heads_what_needs_to_improve(a
     assert "What needs to improve?" in [c.paragraph.label for c in answer.citations]
 
 
+def test_a_follow_up_naming_no_time_asks_of_the_latest_inspection_its_conversation_asked_of(assistant):
+    first = assistant.ask("How did Kirklees do at its most recent Ofsted inspection?")
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    answer = assistant.ask("What needs to improve there?", history)
+    assert (OFSTED, "What needs to improve?") in cited(answer), answer.text  # the latest report's list
+
+
+def test_a_list_under_a_heading_ranks_as_near_the_question_as_its_heading(tmp_path, tmp_index, embedder):
+    from assistant.query import analyse
+
+    findings = "\n\n".join(f"{i}. Work with families on {topic} has improved since the last inspection."
+                             for i, topic in enumerate(["early help", "adoption", "foster care", "youth justice"], 1))
+    _ingest_text(tmp_path, tmp_index, embedder, f"Inspection of Riverside\n\nFindings\n\n{findings}\n\nWhat needs to improve?\n\n"
+                 "• The sufficiency of homes for children in care.\n• Consistency in the recording of contingency plans.\n")
+    assistant = Assistant(tmp_index, embedder)
+    intent = analyse("What needs to improve?", [], list(tmp_index.documents().values()), tmp_index.abbreviations())
+    listed = next(c for c in assistant.retriever.search(intent) if c.hit.paragraph.label == "What needs to improve?")
+    # its items do not say what they are; the heading does, and the paragraph is ranked by it (a follow-up whose
+    # meaning leans on an earlier question found Redcar and Cleveland's list 44th by its items' words alone)
+    assert listed.heading_score > float(listed.sentence_scores.max())
+    assert listed.hit.dense == pytest.approx(listed.heading_score)
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it

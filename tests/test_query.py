@@ -16,6 +16,16 @@ def test_publisher_and_kind():
     assert "council report" in analyse("What has the council done about neglect?", [], DOCS).kinds
 
 
+def test_a_follow_up_naming_no_time_asks_of_the_time_its_conversation_asked_of():
+    asked = [{"role": "user", "content": "What did Ofsted's most recent inspection say about adoption?"}]
+    assert analyse("And about fostering?", asked, DOCS).latest
+    assert not analyse("And about fostering in 2016?", asked, DOCS).latest
+
+
+def test_the_paper_is_the_press():
+    assert "press" in analyse("What did the local paper report about the 2016 Ofsted inspection?", [], DOCS).kinds
+
+
 def test_a_month_names_a_time_not_a_document():
     january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
                         date_note="inspection 12 to 23 January 2026"),
