@@ -268,15 +268,18 @@ class Assistant:
         run_on_from: dict[str, list] = {}  # each quoting paragraph's earlier paragraphs, fetched once
         scored = []
         # "how many social workers were recruited from overseas?": what is said of the things counted, which a
-        # count of them must speak of too ("30 agency social workers" counts other social workers)
+        # count of them must speak of too, most of it ("30 agency social workers" counts other social workers;
+        # "19 live in residential children's homes" does not count those living in unregistered homes); a word
+        # no paragraph found uses ("exactly") tells none of them apart
         counted = set(intent.counted)
-        of_counted = {t: idf for t, idf in asked.items() if not _uses(t, counted, w)}
+        found_words = set().union(*terms) if counted else set()
+        of_counted = {t: idf for t, idf in asked.items() if not _uses(t, counted, w) and _uses(t, found_words, w)}
         # the words the paragraphs found also write in lower case: no one's name ("the Children in Care Council")
         lowercase = {word for c in candidates for word in LOWERCASE_WORD_RE.findall(c.hit.paragraph.text)} if intent.wants_person else set()
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if not _gives_what_is_asked(text, intent, candidate.document, w, lowercase):
                 continue
-            if counted and of_counted and not _overlap(of_counted, sentence_terms, w=w):
+            if counted and of_counted and _overlap(of_counted, sentence_terms, w=w) < w.words_answer:
                 continue
             # in a grade or contact question every sentence left gives one, and a short row says enough:
             # "Overall effectiveness: Good", an email address on a line of its own

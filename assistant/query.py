@@ -357,7 +357,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         over_time=over_time,
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
-        counted=_counted(lowered),
+        # "how many Redcar and Cleveland children": the council says where they are, not what is counted
+        counted=tuple(t for t in _counted(lowered) if t not in place_words and t not in SOURCE_WORDS),
         # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
         # "when are the homes due to open?" (a sentence's "due to" may be "because of")

@@ -316,6 +316,25 @@ def test_a_grade_that_went_up_is_quoted_from_each_report_though_both_say_it_in_t
         assert any(c.document.year == year and line in c.quote for c in answer.citations), answer.text
 
 
+HOMES_REPORT = """Riverside's children in care
+
+1. Approximately 27,000 children and young people under the age of 18 live in Riverside.
+2. Of the children in care, 19 live in residential children's homes, most of them out of the area.
+3. Leaders know that too many children have lived in unregistered homes this year.
+"""
+
+
+def test_a_count_must_be_of_what_the_question_counts_as_it_qualifies_them(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, HOMES_REPORT)
+    assistant = Assistant(tmp_index, embedder)
+    # 27,000 children live in Riverside and 19 in children's homes: neither is how many live in unregistered homes
+    unregistered = assistant.ask("Exactly how many Riverside children are living in unregistered homes?")
+    assert not unregistered.answered, unregistered.text
+    # ... and a word no sentence found uses ("exactly") does not stop the count that is there from answering
+    residential = assistant.ask("Exactly how many Riverside children live in residential children's homes?")
+    assert residential.answered and "19 live in residential" in residential.citations[0].quote, residential.text
+
+
 AGES_REPORT = """Riverside's support for older children
 
 1. Some 16- and 17-year-old children in care wait too long for a home of their own.

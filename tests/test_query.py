@@ -26,6 +26,12 @@ def test_the_paper_is_the_press():
     assert "press" in analyse("What did the local paper report about the 2016 Ofsted inspection?", [], DOCS).kinds
 
 
+def test_what_a_how_many_question_counts_is_not_where():
+    redcar = [Document("r.pdf", "Inspection", "Ofsted", "inspection report", "2025-12", place="Redcar and Cleveland")]
+    intent = analyse("How many Redcar and Cleveland children live in unregistered homes?", [], redcar)
+    assert intent.counted == ("children",)  # not "and", which "27,365 children and young people" has after its number
+
+
 def test_a_month_names_a_time_not_a_document():
     january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
                         date_note="inspection 12 to 23 January 2026"),
