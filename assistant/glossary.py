@@ -47,6 +47,9 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"check-?ups?|health checks?", "health assessments"),
     (r"grandparents?|aunts?|uncles?|relatives|family and friends", "kinship connected carers special guardianship"),
     (r"special needs", "SEND disabled children"),
+    # children caring for someone at home: the reports' "young carers"
+    (r"(?:look(?:s|ed|ing)? after|car(?:e|es|ed|ing) for) (?:a |an |their |his |her |your )?(?:poorly |sick |ill |disabled |unwell )?"
+     r"(?:mum|dad|mother|father|parents?|brothers?|sisters?|siblings?|family members?|relatives?)", "young carers"),
     (r"paperwork|case notes|written down|write-?ups?", "written records recording"),
     (r"plan b|fallback|fall-back", "contingency plans"),
     (r"staff (?:turnover|leaving|shortages?)|agency staff|temporary staff|hiring", "recruitment retention agency workforce"),
@@ -58,7 +61,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     # "a judge", not the verb: Ofsted judges services ("how did Ofsted judge ...?")
     (r"courts?|(?:a|the) judges?|legal action", "court proceedings public law outline"),
     # the heading under which every ILACS report lists what must improve
-    (r"areas? (?:for|of|needing|requiring) (?:improvement|development)|improvement areas|areas to (?:improve|develop)",
+    (r"areas? (?:for|of|needing|requiring) (?:improvement|development)|improvement areas|areas to (?:improve|develop)|"
+     r"(?:needs?|needed|has|have|had) to work on|(?:still )?(?:left )?to work on",
      "what needs to improve"),
     # the facts on every Ofsted report's cover
     (r"(?:led|in charge of|headed) (?:[\w']+ ){0,3}?(?:inspection|visit)",

@@ -487,6 +487,13 @@ def test_a_list_under_a_heading_ranks_as_near_the_question_as_its_heading(tmp_pa
     assert listed.hit.dense == pytest.approx(listed.heading_score)
 
 
+def test_everyday_words_for_young_carers_and_for_areas_to_improve_find_the_reports_own(assistant):
+    carers = assistant.ask("Do children who care for a sick mum get any support in Kirklees?")
+    assert carers.answered and any("young carers" in c.quote.lower() for c in carers.citations), carers.text
+    work_on = assistant.ask("What did the 2024 inspection say Kirklees has to work on?")
+    assert (OFSTED, "What needs to improve?") in cited(work_on), work_on.text
+
+
 def test_a_list_item_carries_the_voice_of_its_lead_in(assistant):
     # "Ofsted outlined a number of strengths ... These included: * For children who have experienced
     # domestic abuse ...": the item is Ofsted's finding as the council page reports it
