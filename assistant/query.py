@@ -300,7 +300,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     latest = _asks_latest(lowered)
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
     # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
-    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (better|worse)|(?:go|goes|went|gone|going) (up|down)|fallen|fell|risen|rose|reduced|increased|"
+    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (?:any |much |a (?:lot|bit) )?(better|worse)|(?:go|goes|went|gone|going) (up|down)|fallen|fell|risen|rose|reduced|increased|"
               r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
@@ -342,6 +342,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         since = int(since_match.group(1)) if since_match.group(1) else max(
             (d.year or 0 for d in documents if d.kind == "inspection report" and (not about or council_name(d.place) in about)),
             default=0) or None
+    elif leaning and years and re.search(r"\bsince\s*\W*$", lowered):
+        # "has that got any better since?" after a question of 2022: since then
+        since, years = max(years), ()
     retrieval_text = in_report_words(text, abbreviations)
     asked_fact = [(kind, match) for kind, fact in ASKED_FACTS.items() if (match := fact.asks.search(question))]
     intent = Intent(

@@ -32,6 +32,13 @@ def test_what_a_how_many_question_counts_is_not_where():
     assert intent.counted == ("children",)  # not "and", which "27,365 children and young people" has after its number
 
 
+def test_a_bare_since_in_a_follow_up_is_since_the_year_its_conversation_named():
+    asked = [{"role": "user", "content": "What worries did Ofsted have in 2022 about children at risk of exploitation?"}]
+    intent = analyse("Has that got any better since?", asked, DOCS)
+    assert intent.over_time and intent.since == 2022 and intent.years == ()
+    assert analyse("Has it got a lot worse?", [], DOCS).over_time
+
+
 def test_a_month_names_a_time_not_a_document():
     january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
                         date_note="inspection 12 to 23 January 2026"),
