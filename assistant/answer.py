@@ -230,8 +230,10 @@ class Assistant:
         frame = frame_words(intent)
         own = {t: self.index.idf(t) for t in content_terms(intent.own_text) if t not in frame}
         # "what was she going to do?" has none of its own: then the earlier question's words count whole
-        share = self.weights.earlier_word if own else 1.0
-        earlier = {t: share * self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame and t not in own}
+        earlier = {t: self.index.idf(t) for t in content_terms(intent.retrieval_text) if t not in frame and t not in own}
+        # ... and, however many the earlier question's words, they together count no more than the follow-up's own
+        share = min(self.weights.earlier_word, sum(own.values()) / (sum(earlier.values()) or 1.0)) if own else 1.0
+        earlier = {t: share * idf for t, idf in earlier.items()}
         return {**earlier, **own}
 
     def score_sentences(self, intent: Intent, candidates: list[Candidate], history: list[dict]) -> list[Choice]:

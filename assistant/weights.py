@@ -53,7 +53,7 @@ class Weights:
     related_word: float = number(0.7, "a word of the same family as the question's ('leader', 'leadership') counts "
                                  "this much as the word itself", "select")
     earlier_word: float = number(0.5, "in a follow-up with subject words of its own, a word only the earlier question "
-                                 "it leans on uses counts this much", "select")
+                                 "it leans on uses counts this much, and all of them together no more than its own", "select")
     section_word: float = number(0.5, "a subject word in a paragraph's section heading rather than in the sentence "
                                  "counts this much", "select")
     same_words: float = number(0.6, "share of shared 4-word runs that makes one sentence a repeat of another (the "
