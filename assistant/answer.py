@@ -355,7 +355,8 @@ class Assistant:
             for tier, last_resort in ((both, False), (when, timed), (who, False)):
                 preferred = [c for c in scored if tier(c)]
                 # ... and so does naming it by what it is ("the monitoring visit"): it answers if it can at all
-                floor = w.answer_floor if timed or intent.documents else max(w.answer_floor, scored[0].score - w.tier_slack)
+                # ... and so does the time a conversation has been answered in, for a follow-up naming none
+                floor = w.answer_floor if timed or intent.documents or intent.history_years else max(w.answer_floor, scored[0].score - w.tier_slack)
                 if preferred and preferred[0].score >= floor:
                     scored = preferred
                     break

@@ -634,6 +634,34 @@ def test_since_in_a_question_over_time_is_when_not_what(assistant):
     assert all("caseload" in c.quote.lower() for c in answer.citations)
 
 
+def test_a_follow_up_naming_no_time_stays_with_the_latest_inspection_its_conversation_was_answered_from(assistant):
+    import numpy as np
+
+    from assistant.answer import Choice
+    from assistant.query import analyse
+    from assistant.records import Document, Hit, Paragraph
+    from assistant.retrieve import Candidate
+
+    def choice(document, text, score):
+        paragraph = Paragraph(document.id, "1", text, sentences=((0, len(text)),))
+        return Choice(Candidate(Hit(paragraph, score), np.array([score]), document), 0, text, score, overlap=0.5, dense=score)
+
+    old = Document("old.pdf", "Inspection of Riverside", "Ofsted", "inspection report", "2015-01")
+    new = Document("new.pdf", "Inspection of Riverside", "Ofsted", "inspection report", "2024-03")
+    # the older report's sentence is nearer the words by more than tier_slack; the latest one's still answers
+    scored = [choice(old, "The missing from education project is doing well and exclusions have fallen.", 0.62),
+              choice(new, "Leaders are working with schools on a plan to bring exclusions down.", 0.50)]
+    question = "What are they doing about it?"
+    earlier = [{"role": "user", "content": "What did Ofsted find about children in Riverside being excluded from school?"},
+               {"role": "assistant", "content": "Ofsted (2024 inspection report):\nToo many children are excluded. [1]"}]
+    fresh = analyse("What is being done about exclusions?", [], [old, new])
+    # a question naming no time may be answered from an older inspection that answers it much better ...
+    assert assistant.select(fresh, scored)[0].candidate.document is old
+    # ... but a follow-up goes on in the time its conversation was answered in, "what are they doing" now
+    follow_up = analyse(question, earlier, [old, new])
+    assert assistant.select(follow_up, scored)[0].candidate.document is new
+
+
 def test_words_of_one_family_count_as_the_question_s_words():
     from assistant.answer import _uses
     from assistant.weights import Weights
