@@ -61,6 +61,7 @@ TREND_RE = re.compile(r"\b((?:increas|decreas|declin|reduc|deteriorat)(?:es?|ed|
 NOT_FIGURES_RE = re.compile(r"\b(19|20)\d\d\b|\b(?:aged?|ages|age of)\s+\d+(?:\s*(?:-|\u2013|to|and|or)\s*\d+)?\b"
                             r"|\b\d+-?(?:\s*(?:and|or|to|\u2013|-)\s*\d+)?[- ]years?[- ]olds?\b", re.I)
 LIST_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
+STATED_RE = re.compile(rf"{GRADE_RE.pattern}|\d[\d,.]*", re.I)  # a grade or a figure a sentence states
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
 OVERALL = tokenize(["overall"])[0][0]
 GRADE_TERMS = set(tokenize([GRADES])[0])
@@ -124,7 +125,7 @@ def _same_words(a: str, b: str, w: Weights) -> bool:
 def _stated(text: str) -> frozenset[str]:
     """The grades and figures a sentence states, less a list item's number ("2.2 Experiences ...")."""
     text = LIST_NUMBER_RE.sub("", text)
-    return frozenset(m.group(0).lower() for m in re.finditer(rf"{GRADE_RE.pattern}|\d[\d,.]*", text, re.I))
+    return frozenset(m.group(0).lower() for m in STATED_RE.finditer(text))
 
 
 class Assistant:

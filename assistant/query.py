@@ -261,11 +261,18 @@ def is_follow_up(question: str) -> bool:
 
 
 def _asks_latest(lowered: str) -> bool:
+    """"The latest inspection", "now": a question asking how things stand, not of a year."""
     return bool(re.search(rf"\b(latest|most recent|current|{NOW})\b", lowered))
 
 
-def _sources_named(lowered: str, documents: list[Document]) -> tuple[list[str], list[str]]:
-    """The publishers (of the library's) and the kinds of document a question names as its source."""
+def analyse(question: str, history: list[dict] | None, documents: list[Document],
+            abbreviations=None) -> Intent:
+    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`)."""
+    history = history or []
+    text = resolve_follow_up(question, history)
+    lowered = question.lower()
+    context = " ".join(message_text(m.get("content")) for m in history).lower()
+
     publishers = []
     for name in sorted({d.publisher for d in documents}):
         words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
@@ -281,18 +288,7 @@ def _sources_named(lowered: str, documents: list[Document]) -> tuple[list[str], 
         r"\b(council'?s?|town hall|local authority'?s?)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
         r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
         kinds += ["council report", "council statement"]
-    return publishers, kinds
 
-
-def analyse(question: str, history: list[dict] | None, documents: list[Document],
-            abbreviations=None) -> Intent:
-    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`)."""
-    history = history or []
-    text = resolve_follow_up(question, history)
-    lowered = question.lower()
-    context = " ".join(message_text(m.get("content")) for m in history).lower()
-
-    publishers, kinds = _sources_named(lowered, documents)
     if WHO_SAID_RE.search(lowered):
         # "did Ofsted really say it, or who said that?": the sources named are who may have said it, the speaker is asked for
         publishers, kinds = [], []
@@ -320,12 +316,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     source_names = _source_names(question, documents, place_words)
     named_documents = _named_documents(source_names, documents, place_words)
     leaning = leaned_on(question, history)
-    own_source = bool(kinds or publishers or named_documents)
     for earlier in reversed(leaning):
         places = places or named_places(earlier, library)
-        if not own_source and not named_documents:
+        if not kinds and not publishers and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
-        if not years and not latest and not since_match and not own_source:
+        if not years and not latest and not since_match and not kinds and not publishers:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
             latest = _asks_latest(earlier.lower())
     if not places:
