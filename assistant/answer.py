@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import repeat
 
-from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, scopes
+from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, place_aliases, scopes
 from assistant.present import human_date
 from assistant.query import (
     ASKED_FACTS,
@@ -158,7 +158,8 @@ class Assistant:
             return [], Answer(question="", text="Please type a question.", answered=False)
         self.index.require()
         documents = list(self.index.documents().values())
-        intent = analyse(question, history, documents, self.index.abbreviations())
+        intent = analyse(question, history, documents, self.index.abbreviations(),
+                         place_aliases(documents, self.index.designations()))
         record(("analyse", intent))
         # the publishers' and titles' words: a name in them is one of the library's own
         described = " ".join(f"{d.publisher} {d.title}" for d in documents).lower()

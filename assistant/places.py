@@ -19,7 +19,10 @@ from ingest.describe import canonical_place
 
 # what names the body rather than the place: "City of Bradford", "Derby City", "Bradford Children and
 # Families Trust" are all Bradford's or Derby's; the designations of English local government only
-BODY_PREFIX_RE = re.compile(r"^(?:(?:City|County|Borough|District)(?: and County)? of)\s+", re.I)
+BODY_PREFIX_RE = re.compile(r"^(?:(?P<designation>City|County|Borough|District)(?: and County)? of)\s+", re.I)
+# "the City", as the City of London's reports call it: a body's designation standing alone for its place
+DESIGNATION_RE = re.compile(r"\bthe (City|County|Borough|District)\b(?! of\b| Council\b)")
+ALIAS_PARAGRAPHS = 2  # a council is called so when its documents do it in this many paragraphs: once may be a slip
 BODY_SUFFIX_RE = re.compile(r"\s+(?:City|County|Borough|District|(?:Children(?:'s| and Families)? )?(?:Services )?Trust)$", re.I)
 
 
@@ -41,21 +44,45 @@ def councils(documents) -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(places)) for name, places in sorted(found.items())}
 
 
+def designations_in(texts: list[str]) -> dict[str, int]:
+    """Of one document's paragraphs, how many call its place by its designation alone, by designation ("City": 104)."""
+    return dict(Counter(word for text in texts for word in set(DESIGNATION_RE.findall(text))))
+
+
+def place_aliases(documents, designations: dict[str, dict[str, int]]) -> dict[str, tuple[str, ...]]:
+    """The names councils go by in their own documents beside their names: "the City" for the City of London,
+    whose reports write it so (`designations`: `Index.designations()`). A name two councils would share is
+    neither's."""
+    found: dict[str, set[str]] = {}
+    for name, places in councils(documents).items():
+        uses = Counter()
+        for document in documents:
+            if document.place in places:
+                uses.update(designations.get(document.id, {}))
+        words = {m.group("designation").title() for p in places if (m := BODY_PREFIX_RE.match(p))}
+        found[name] = {f"the {word}" for word in words if uses[word] >= ALIAS_PARAGRAPHS}
+    taken = Counter(alias for aliases in found.values() for alias in aliases)
+    kept = {name: tuple(sorted(a for a in aliases if taken[a] == 1)) for name, aliases in found.items()}
+    return {name: aliases for name, aliases in kept.items() if aliases}
+
+
 def library_places(documents) -> list[str]:
     """The councils the library holds documents about, by name."""
     return list(councils(documents))
 
 
-def named_places(text: str, places: list[str]) -> list[str]:
+def named_places(text: str, places: list[str], aliases: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The councils (of `places`) a text names, in the order it names them.
 
     A council's name is matched as a whole phrase ("Barking and Dagenham", "Barnet's", "St. Helens",
     "Hammersmith & Fulham"), written with its capitals, so that a council whose name is also a word
-    ("Reading") is not found in "reading age"; in a question typed all in lower case, any case."""
+    ("Reading") is not found in "reading age"; in a question typed all in lower case, any case. An alias
+    (`place_aliases`) only as its documents write it: "the city" is any city."""
     text = _plain(text)
     found = []
     for place in places:
-        match = _place_pattern(place, text, _short_names(tuple(places)).get(place, ())).search(text)
+        match = _place_pattern(place, text, _short_names(tuple(places)).get(place, ())).search(text) or (
+            _alias_pattern(aliases, place).search(text))
         if match:
             found.append((match.start(), place))
     return [place for _, place in sorted(found)]
@@ -77,13 +104,14 @@ def _short_names(places: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {place: tuple(n for n in names if taken[n.lower()] == 1) for place, names in shorts.items()}
 
 
-def without_places(text: str, places: list[str]) -> str:
+def without_places(text: str, places: list[str], aliases: dict[str, tuple[str, ...]] | None = None) -> str:
     """The text with the councils (of `places`) it names left out, and their possessive "'s": a
     question's meaning within one council's documents ("agency social workers in Bury" is, among
     Bury's documents, "agency social workers"), or the text itself when nothing else is left."""
     plain = left = _plain(text)
     for place in places:
         left = _place_pattern(place, plain, _short_names(tuple(places)).get(place, ())).sub(" ", left)
+        left = _alias_pattern(aliases, place).sub(" ", left)
     left = re.sub(r"\s+", " ", re.sub(r"(?<!\w)['’]s\b", "", left)).strip()
     return left if re.search(r"\w", left) else text
 
@@ -95,6 +123,11 @@ def _plain(text: str) -> str:
 def _place_pattern(place: str, text: str, short_names: tuple[str, ...] = ()) -> re.Pattern:
     names = "|".join(map(re.escape, (place, *short_names)))  # the whole name first
     return re.compile(rf"(?<![\w-])(?:{names})(?![\w-])", re.I if text == text.lower() else 0)
+
+
+def _alias_pattern(aliases: dict[str, tuple[str, ...]] | None, place: str) -> re.Pattern:
+    names = (aliases or {}).get(place, ())
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, names))})(?![\w-])" if names else r"(?!)")
 
 
 @dataclass(frozen=True)

@@ -266,8 +266,9 @@ def _asks_latest(lowered: str) -> bool:
 
 
 def analyse(question: str, history: list[dict] | None, documents: list[Document],
-            abbreviations=None) -> Intent:
-    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`)."""
+            abbreviations=None, aliases: dict[str, tuple[str, ...]] | None = None) -> Intent:
+    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`);
+    `aliases`, the names its councils go by in their documents (`place_aliases`)."""
     history = history or []
     text = resolve_follow_up(question, history)
     lowered = question.lower()
@@ -306,9 +307,10 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
                                                             r"|\bthan (?:(?:it|they|there|she|he|we) (?:was|were|did|had) )?(?:in|at|during) (?:the |its |their )?(?:19|20)\d\d\b", lowered))
     history_years = tuple(sorted({int(y) for y in re.findall(r"\b(20\d\d)\b", context)}))
     library = library_places(documents)
-    council_stems = stem_words(re.findall(r"[a-z]+", " ".join(library).lower()))
+    # "the City": the place, not what the question is about (its "the" is no word of the index)
+    council_stems = stem_words(re.findall(r"[a-z]+", " ".join([*library, *(a for names in (aliases or {}).values() for a in names)]).lower()))
     place_words = set(council_stems)
-    places = named_places(question, library)
+    places = named_places(question, library, aliases)
     # a follow-up goes on about the council, the document and the year its conversation named ("and what about
     # care leavers?", "what was she going to do?"), unless it names its own; a year named with a source
     # ("Ofsted's 2024 report") was that source's, so a follow-up naming another source ("what does the
@@ -317,7 +319,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     named_documents = _named_documents(source_names, documents, place_words)
     leaning = leaned_on(question, history)
     for earlier in reversed(leaning):
-        places = places or named_places(earlier, library)
+        places = places or named_places(earlier, library, aliases)
         if not kinds and not publishers and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
         if not years and not latest and not since_match and not kinds and not publishers:
@@ -327,7 +329,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # a conversation goes on about the council it last named: a question naming none ("are some children
         # still living in unregistered homes?") is about that council too, pronoun or not
         places = next((named for m in reversed(history) if m.get("role") == "user"
-                       and (named := named_places(message_text(m.get("content")), library))), [])
+                       and (named := named_places(message_text(m.get("content")), library, aliases))), [])
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
     since = None
@@ -345,7 +347,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     intent = Intent(
         retrieval_text=retrieval_text,
         own_text=in_report_words(question, abbreviations),
-        meaning_text=without_places(retrieval_text, library),
+        meaning_text=without_places(retrieval_text, library, aliases),
         publishers=tuple(publishers),
         kinds=tuple(dict.fromkeys(kinds)),
         years=years,
@@ -379,7 +381,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
             and not set(tokenize([intent.own_text])[0]) - frame_words(intent)):
         # "was it the same back in 2019?" after "what grade did it get in 2024?": the same question of another
         # time (it asks of nothing else), which wants what the earlier one wanted (a grade, a date, a figure)
-        before = analyse(leaning[-1], [], documents, abbreviations)
+        before = analyse(leaning[-1], [], documents, abbreviations, aliases)
         if (before.years, before.since) != (intent.years, intent.since):
             intent = replace(intent, **{name: getattr(before, name) for name in WANTS})
     return intent

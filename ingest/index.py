@@ -652,8 +652,13 @@ class Index:
             retriever.index(tokens, show_progress=False)
             retriever.save(str(tmp / "bm25"))
         from assistant.glossary import abbreviations_in
+        from assistant.places import designations_in
 
-        meta = {"fingerprint": fingerprint, "ids": ids, "frequencies": frequencies, "abbreviations": abbreviations_in(texts)}
+        by_version: dict[str, list[str]] = {}
+        for rid, text in zip(ids, texts):
+            by_version.setdefault(_version_of(rid), []).append(text)
+        meta = {"fingerprint": fingerprint, "ids": ids, "frequencies": frequencies, "abbreviations": abbreviations_in(texts),
+                "designations": {version: found for version, vtexts in by_version.items() if (found := designations_in(vtexts))}}
         (tmp / "meta.json").write_text(json.dumps(meta))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
@@ -676,12 +681,20 @@ class Index:
 
         frequencies = meta.get("frequencies", {})
         return (retriever, meta["ids"], meta["fingerprint"], frequencies, (codes, version_codes),
-                Abbreviations(meta.get("abbreviations", {})))
+                Abbreviations(meta.get("abbreviations", {})), meta.get("designations", {}))
 
     @_store_errors
     def abbreviations(self):
         """The abbreviations the indexed paragraphs define ("PAs": "personal advisers"), for adding to questions."""
         return self._lexical[5]
+
+    @_store_errors
+    def designations(self) -> dict[str, dict[str, int]]:
+        """Document id -> how many of its paragraphs call its place by its designation alone ("City": 104, for
+        "the City"), for `place_aliases`."""
+        by_version = self._lexical[6]
+        return {doc_id: by_version[entry["version"]] for doc_id, entry in self.entries().items()
+                if entry.get("version") in by_version}
 
     @_store_errors
     def knows_term(self, stemmed: str) -> bool:
@@ -701,7 +714,7 @@ class Index:
         text's (stemmed) words except those `without`."""
         if self._lexical[2] != self._fingerprint():
             self.__dict__.pop("_lexical", None)
-        retriever, ids, _, _, (codes, version_codes), _ = self._lexical
+        retriever, ids, _, _, (codes, version_codes), *_ = self._lexical
         if retriever is None:
             return {}
         tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict and t not in without]
@@ -739,7 +752,7 @@ TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern, on 
 # a prefix that is no word of its own makes one word with what it is hyphened to: "multi-agency" is not
 # "agency" (every report has multi-agency working; a question about agency social workers is not about it)
 BOUND_PREFIX_RE = re.compile(r"\b(multi|inter|non|pre|co|sub|semi|anti|un|re)[-\u2010\u2011](?=\w)")
-TOKENS_VERSION = "4"  # part of the lexical index's fingerprint: one made by an earlier tokenize(), or without abbreviations, is rebuilt
+TOKENS_VERSION = "5"  # part of the lexical index's fingerprint: one made by an earlier tokenize(), or without abbreviations or designations, is rebuilt
 
 
 @lru_cache(maxsize=1)

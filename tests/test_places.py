@@ -215,3 +215,32 @@ def test_a_question_naming_no_time_is_answered_as_the_latest_inspection_found_it
     # ... but a year named, or a change asked about, is answered from that time
     assert files_cited(assistant.ask("What did inspectors say about leaders in Riverside in 2016?")) == {"riverside-2016.txt"}
     assert files_cited(assistant.ask("How have leaders in Riverside changed since 2016?")) == {"riverside-2016.txt", "riverside-2024.txt"}
+
+
+def test_a_council_is_found_by_the_name_its_own_reports_call_it(tmp_path, tmp_index, embedder):
+    reports = {  # (file, place): paragraphs; the City of Riverside's report calls it "the City", as the City of London's do
+        ("city-2024.txt", "City of Riverside"): "1. Leaders in the City are ambitious for children.\n\n"
+                                                "2. Social workers in the City know their children well.\n",
+        ("hillshire-2025.txt", "Hillshire"): "1. Leaders in Hillshire are ambitious for children.\n",
+    }
+    for (name, place), text in reports.items():
+        folder = tmp_path / name.removesuffix(".txt")
+        folder.mkdir()
+        (folder / name).write_text(f"Inspection of {place} children's services\n\n{text}", encoding="utf-8")
+        meta = {"title": f"Inspection of {place} children's services", "publisher": "Ofsted", "kind": "inspection report",
+                "date": "2024-06", "place": place}
+        assert not ingest([folder], tmp_index, embedder, metadata=meta).failed
+    answer = Assistant(tmp_index, embedder).ask("What did Ofsted say about the City's leaders?")
+    assert answer.answered and answer.places == ("Riverside",)
+    assert files_cited(answer) == {"city-2024.txt"}
+
+
+def test_a_name_two_councils_reports_would_share_or_written_once_is_neither_councils():
+    from assistant.places import place_aliases
+
+    def report(name, place):
+        return Document(name, f"Inspection of {place}", "Ofsted", "inspection report", "2024", place=place)
+
+    documents = [report("a.pdf", "City of Riverside"), report("b.pdf", "City of Hillshire"), report("c.pdf", "County of Dale")]
+    assert place_aliases(documents, {"a.pdf": {"City": 5}, "b.pdf": {"City": 3}, "c.pdf": {"County": 1}}) == {}
+    assert place_aliases(documents, {"a.pdf": {"City": 5}, "c.pdf": {"County": 2}}) == {"Riverside": ("the City",), "Dale": ("the County",)}
