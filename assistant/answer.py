@@ -331,7 +331,7 @@ class Assistant:
         asked = self._subject(intent)
         # "when did ...": any year's document may tell the date, unless the question names the year or the document
         over_time = _asks_change(intent) or intent.wants_date and not (intent.years or intent.documents)
-        if not scored or scored[0].score < w.answer_floor and not _clear_winner(scored, w):
+        if not scored or scored[0].score < w.answer_floor:
             return []
         if scored[0].overlap == 0 and any(not self.index.knows_term(t) for t in asked):
             return []  # the question names what no source mentions ("artificial intelligence"), and the best match shares none of its words
@@ -623,15 +623,6 @@ def _gives_grade(text: str) -> bool:
              if not NEGATED_RE.search(text[:m.start()])
              and not (m.group(1).lower() == "good" and ADJECTIVE_RE.match(text, m.end()))}
     return 0 < len(named) <= 2
-
-
-def _clear_winner(scored: list[Choice], w: Weights) -> bool:
-    """A weaker match still answers when one paragraph stands well clear of every other: a
-    question in everyday words ("a fallback arrangement") meeting the report's own ("back up plans")."""
-    best = scored[0]
-    runner_up = next((c.score for c in scored if c.candidate.hit.paragraph.key != best.candidate.hit.paragraph.key), None)
-    # a paragraph alone (the only one whose sentences give the figure or date asked for) stands clear of nothing
-    return runner_up is not None and best.score >= w.clear_floor and best.dense >= w.clear_dense and best.score - runner_up >= w.clear_gap
 
 
 def _newest_year(intent: Intent, documents: list[Document]) -> int | None:

@@ -39,11 +39,6 @@ class Weights:
     sentence_words: float = number(0.25, "share from the question's subject words it uses (IDF-weighted); the rest "
                                    "is its paragraph's retrieval score", "select")
     answer_floor: float = number(0.40, "a best sentence scoring below this does not answer: refuse", "select")
-    clear_floor: float = number(0.30, "... unless it scores at least this and its paragraph stands clear of all "
-                                "others (a question in everyday words meeting the report's own)", "select")
-    clear_gap: float = number(0.08, "how far clear of the runner-up paragraph that is", "select")
-    clear_dense: float = number(0.35, "and how near in meaning it must be: a shared place name alone is no answer",
-                                "select")
     words_answer: float = number(0.6, "a sentence using this share of the question's subject words is on the subject "
                                  "(a cover sheet answers only such questions)", "select")
     margin: float = number(0.09, "further sentences must score within this of the best", "select")

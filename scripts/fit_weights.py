@@ -51,7 +51,7 @@ FITTED = {
     "intent_boost": (0.5, 1.5, 2.0),
 }
 RETRIEVAL = {"candidates", "dense_weight", "lexical_keep", "lexical_strong", "intent_boost"}
-ABLATED = ("voice_weight", "clear_gap", "related_word", "section_word")
+ABLATED = ("voice_weight", "related_word", "section_word")
 
 
 class CachedRetrieval:
