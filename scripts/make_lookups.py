@@ -11,13 +11,15 @@ and each becomes a question ("g-barnet-2024-lead", "-dates", "-overall", "-leade
 assistant paragraphs FILE --json`): "Lead inspector: Naintara Khosla" in the "details" paragraph, "The
 experiences and progress of children in care: Outstanding" in the "judgements" paragraph. A row whose CSV value
 the report does not print (a wrong or missing value in the CSV, a judgement the report's format has not) is left
-out and listed. The hand-written rows of the file (any id not starting "g-") are kept as they are, and every
-row's split is set again (below), so the command can be run again at any time.
+out and listed. The hand-written rows of the file (any id not starting "g-") are kept as they are, and the
+splits are set (below), so the command can be run again at any time.
 
-The split: a question about a real report (a gold source, or a council, of eval/reports.csv) takes its
-council's split from eval/reports.csv; every other question (the bundled corpus's, and refusals naming a
-council with no report) is split by a seeded random choice stratified by category: within each category, the
-ids sorted, shuffled with random.Random(SEED + category), the first half (rounded up) train.
+The split: a row that has one keeps it (drawing again over more rows would move held-out questions into
+training; a hand-written row kept on the other side from its council's reports is listed). A row with none
+yet: a question about a real report (a gold source, or a council, of eval/reports.csv) takes its council's
+split from eval/reports.csv; every other question (the bundled corpus's, and refusals naming a council with
+no report) is split by a seeded random choice stratified by category: within each category, the ids sorted,
+shuffled with random.Random(SEED + category), the first half (rounded up) train.
 
 Verifying: every row's fields are checked, and every gold phrase must stand in the paragraph it names (its
 "para" label; with para null, in some paragraph of the file) of the file named by "source" (found in corpus/
@@ -180,18 +182,24 @@ def read_inspections(path: Path) -> dict[str, dict]:
         return {row["file"]: row for row in csv.DictReader(f)}
 
 
-def assign_splits(rows: list[dict], reports: list[dict]) -> None:
-    """Each row's split: its council's for a question about a real report, else seeded and stratified."""
+def assign_splits(rows: list[dict], reports: list[dict]) -> list[str]:
+    """Each row's split: its council's for a question about a real report, else seeded and stratified; a row
+    that has one keeps it (drawing again over more rows would move held-out questions into training). The rows
+    kept on another side than their council's, as lines to print."""
     by_file = {r["file"]: r["split"] for r in reports}
     by_place = {r["place"].lower(): r["split"] for r in reports}
     rest = defaultdict(list)
+    crossed = []
     for row in rows:
         places = row["place"] if isinstance(row.get("place"), list) else [row.get("place")]
         splits = {by_file[g["source"]] for g in row.get("gold") or [] if g["source"] in by_file}
         splits |= {by_place[p.lower()] for p in places if isinstance(p, str) and p.lower() in by_place}
         if len(splits) > 1:
             raise SystemExit(f"{row['id']}: names councils of both splits ({sorted(splits)})")
-        if splits:
+        if row.get("split") in ("train", "heldout"):
+            if splits and row["split"] not in splits:
+                crossed.append(f"{row['id']}: {row['split']}, though its council's reports are {splits.pop()}")
+        elif splits:
             row["split"] = splits.pop()
         else:
             rest[row["category"]].append(row)
@@ -201,6 +209,7 @@ def assign_splits(rows: list[dict], reports: list[dict]) -> None:
         half = (len(group) + 1) // 2
         for i, row in enumerate(group):
             row["split"] = "train" if i < half else "heldout"
+    return crossed
 
 
 # -- generating lookups ------------------------------------------------------------------------------------------
@@ -324,9 +333,13 @@ def generate(args) -> int:
         generated += rows
         dropped += left_out
     rows = generated + hand
-    assign_splits(rows, reports)
+    crossed = assign_splits(rows, reports)
     write_rows(path, rows)
     print(f"{len(generated)} generated lookups and {len(hand)} hand-written questions written to {path}")
+    if crossed:
+        print(f"kept on the other side from their council's reports ({len(crossed)}):")
+        for line in crossed:
+            print(f"  {line}")
     if dropped:
         print(f"left out ({len(dropped)}):")
         for line in dropped:
