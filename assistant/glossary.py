@@ -56,6 +56,10 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"first contact|reporting (?:a )?concerns?", "front door referrals contacts"),
     (r"family meetings?", "family group conferences"),
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
+    (r"lodgings?|digs|bed-?sits?|put up (?:in|somewhere)", "accommodation"),
+    # a home the law does not allow: children under 16 in supported accommodation, homes not registered with Ofsted
+    (r"(?:against|break(?:s|ing)?|outside) the (?:law|rules|regulations?)|(?:the )?law says|illegal(?:ly)?|unlawful(?:ly)?",
+     "unregistered outlawed by regulation"),
     (r"listen(?:s|ed|ing)? to (?:children|kids|young people)|(?:a )?say in (?:decisions|their care)|children'?s voices?",
      "voice of the child views participation"),
     # "a judge", not the verb: Ofsted judges services ("how did Ofsted judge ...?")

@@ -494,6 +494,13 @@ def test_everyday_words_for_young_carers_and_for_areas_to_improve_find_the_repor
     assert (OFSTED, "What needs to improve?") in cited(work_on), work_on.text
 
 
+def test_everyday_words_for_a_home_the_law_does_not_allow_find_the_reports_own(assistant):
+    # the report: under-16s "placed in supported accommodation ... which is outlawed by regulation"
+    answer = assistant.ask("Are any under-16s living somewhere that breaks the rules?")
+    assert answer.answered and (OFSTED, "39") in cited(answer), answer.text
+    assert not assistant.ask("Has the council broken the law on school transport?").answered
+
+
 def test_a_follow_up_s_own_words_count_at_least_as_much_as_the_many_of_the_question_it_leans_on(assistant, corpus_index):
     from assistant.query import analyse
 
