@@ -22,7 +22,7 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"kids|youngsters?|teenagers?|teens", "children young people"),
     (r"grow(?:ing|n)? up (?:away from|without) (?:your |their |his |her )?(?:mum|dad|parents?|family|home)"
      r"(?: (?:and|or) (?:mum|dad))?|brought up in care|raised (?:in care|by the (?:state|council))|been in care|"
-     r"background in care", "care experience children in care looked after"),
+     r"background in care|(?:grew|grow|grown|growing) up in the system", "care experience children in care looked after"),
     (r"leav(?:e|es|ing) (?:the system|care)|ag(?:e|ed|ing) out of care|too old for care|turn(?:s|ing)? (?:18|eighteen)",
      "care leavers"),
     (r"run (?:a|their own|his own|her own) (?:place|home|flat|house)(?: of (?:their|your|his|her) own)?|"
@@ -44,6 +44,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"(?:abuse|violence) at home|domestic violence|violent (?:parents?|partners?)", "domestic abuse"),
     (r"gangs?|county lines|grooming|drug running", "exploitation"),
     (r"feeling down|anxiety|depress\w*", "emotional wellbeing mental health"),
+    (r"counsell?(?:or|ors|ing)|therapists?|talking therap(?:y|ies)|someone to talk to", "therapy emotional well-being"),
+    (r"waiting lists?|long (?:delays?|waits?)|wait(?:ing)? (?:for )?(?:ages|months|weeks)", "waiting time"),
     (r"check-?ups?|health checks?", "health assessments"),
     (r"grandparents?|aunts?|uncles?|relatives|family and friends", "kinship connected carers special guardianship"),
     (r"special needs", "SEND disabled children"),

@@ -501,6 +501,12 @@ def test_everyday_words_for_a_home_the_law_does_not_allow_find_the_reports_own(a
     assert not assistant.ask("Has the council broken the law on school transport?").answered
 
 
+def test_everyday_words_for_therapy_and_waiting_find_the_reports_own(assistant):
+    # the report: "Access to the emotional well-being service up to the age of 25, with no waiting time"
+    answer = assistant.ask("Can a 24-year-old who grew up in the system see a counsellor without a long delay?")
+    assert answer.answered and (OFSTED, "44") in cited(answer), answer.text
+
+
 def test_a_follow_up_s_own_words_count_at_least_as_much_as_the_many_of_the_question_it_leans_on(assistant, corpus_index):
     from assistant.query import analyse
 
