@@ -219,6 +219,11 @@ def leaned_on(question: str, history: list[dict]) -> list[str]:
 SINCE_RE = re.compile(r"\b(?:since|after) (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", re.I)
 
 
+# "when a child turns 18, do they ...?": a clause saying in what case, then the question
+WHEN_CLAUSE_RE = re.compile(r"^\W*when\b[^?,]*,\s*(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|what|who|"
+                            r"whom|how|which|where|why)\b")
+
+
 def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
     """What a question says of when: its "since" ("since 2024", "since the inspection") and the years it names besides."""
     since_match = SINCE_RE.search(question)
@@ -359,8 +364,10 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         # "how many Redcar and Cleveland children": the council says where they are, not what is counted
         counted=tuple(t for t in _counted(lowered) if t not in place_words and t not in SOURCE_WORDS),
-        # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did" anywhere
-        wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered)),
+        # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did"
+        # anywhere; not a "when" clause before the question ("when a child turns 18, do they keep their worker?")
+        wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered))
+        and not WHEN_CLAUSE_RE.match(lowered),
         # "when are the homes due to open?" (a sentence's "due to" may be "because of")
         wants_future=bool(FUTURE_RE.search(lowered) or re.search(r"\bwhen (?:is|are)\b.*\bdue\b", lowered)),
         # "was it rated good?" is answered with the grade given (and how the whole service changed, below)

@@ -140,6 +140,9 @@ def test_figures_and_dates_asked_for():
     assert not analyse("What did Ofsted say about adoption?", [], DOCS).wants_number
     assert analyse("When exactly were the inspectors there?", [], DOCS).wants_date
     assert not analyse("What happens when a child goes missing?", [], DOCS).wants_date
+    # a "when" clause saying in what case, then the question, asks no date
+    assert not analyse("When a child in care turns 18, do they have to start again with a new worker?", [], DOCS).wants_date
+    assert analyse("When, exactly, did the inspectors visit?", [], DOCS).wants_date
     # "its latest inspection" names a document as a year does; "now" alone does not
     assert analyse("Does it still use bed and breakfast, according to its latest inspection?", [], DOCS).latest_document
     assert analyse("What did the most recent monitoring visit find?", [], DOCS).latest_document
