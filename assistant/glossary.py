@@ -59,6 +59,9 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"family meetings?", "family group conferences"),
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
     (r"lodgings?|digs|bed-?sits?|put up (?:in|somewhere)", "accommodation"),
+    (r"(?:young |child |teenage )?refugees?|asylum seekers?", "unaccompanied asylum-seeking children"),
+    (r"track(?:s|ing|ed)? down (?:their |his |her )?(?:family|families|relatives|parents)|"
+     r"trac(?:e|es|ing) (?:their |his |her )?(?:family|families|relatives|parents)", "family tracing"),
     # a home the law does not allow: children under 16 in supported accommodation, homes not registered with Ofsted
     (r"(?:against|break(?:s|ing)?|outside) the (?:law|rules|regulations?)|(?:the )?law says|illegal(?:ly)?|unlawful(?:ly)?",
      "unregistered outlawed by regulation"),

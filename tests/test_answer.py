@@ -501,6 +501,11 @@ def test_everyday_words_for_a_home_the_law_does_not_allow_find_the_reports_own(a
     assert not assistant.ask("Has the council broken the law on school transport?").answered
 
 
+def test_refugees_are_the_reports_unaccompanied_asylum_seeking_children(assistant):
+    answer = assistant.ask("Do refugee children get help in Kirklees?")
+    assert answer.answered and set(cited(answer)) <= {(OFSTED, "36"), (OFSTED, "48")}, answer.text
+
+
 def test_everyday_words_for_therapy_and_waiting_find_the_reports_own(assistant):
     # the report: "Access to the emotional well-being service up to the age of 25, with no waiting time"
     answer = assistant.ask("Can a 24-year-old who grew up in the system see a counsellor without a long delay?")
