@@ -60,6 +60,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
     (r"lodgings?|digs|bed-?sits?|put up (?:in|somewhere)", "accommodation"),
     (r"(?:young |child |teenage )?refugees?|asylum seekers?", "unaccompanied asylum-seeking children"),
+    (r"mov(?:e|es|ed|ing) (?:away|elsewhere|to (?:another|a different) (?:town|area|city|part of the country))|"
+     r"liv(?:e|es|ing) (?:elsewhere|further away|in (?:another|a different) (?:town|area|city))", "outside the area out of area"),
     (r"track(?:s|ing|ed)? down (?:their |his |her )?(?:family|families|relatives|parents)|"
      r"trac(?:e|es|ing) (?:their |his |her )?(?:family|families|relatives|parents)", "family tracing"),
     # a home the law does not allow: children under 16 in supported accommodation, homes not registered with Ofsted

@@ -278,6 +278,9 @@ def test_the_reports_words_are_added_to_everyday_phrases_which_stay():
     # Ofsted judges services: the verb is the reports' own word, not a court's judge
     assert "court" not in in_report_words("How did Ofsted judge help and protection in 2025?")
     assert "court proceedings" in in_report_words("Did the judge criticise the delays?")
+    # the reports' "outside of the area" for moving away (Blackpool 2026: "equitable for those living outside of the area")
+    assert "outside the area" in in_report_words("Do care leavers who've moved away from Blackpool get the same deal?")
+    assert "outside the area" not in in_report_words("Do care leavers get help to move into a flat?")
 
 
 def test_the_abbreviations_a_library_defines_are_found_and_added_to_questions_both_ways():
