@@ -188,7 +188,8 @@ def test_a_citation_opens_where_the_reader_is_and_takes_focus(page, app_url, siz
         assert card["y"] < page.viewport_size["height"] / 2
     else:
         assert card["y"] >= chat["y"] + chat["height"] - 1 or card["y"] + card["height"] <= chat["y"]  # under or over it
-    assert page.locator("#cite-announcer").inner_text().startswith("Showing source 3")
+    # the announcement is written a moment after the panel opens (for screen readers to hear the change): wait for it
+    expect(page.locator("#cite-announcer")).to_have_text(re.compile(r"^Showing source 3"))
 
     page.locator("#source-panel a.back-link").focus()
     page.keyboard.press("Enter")
