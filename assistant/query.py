@@ -100,6 +100,7 @@ class Intent:
     latest: bool = False
     latest_document: bool = False  # "its latest inspection", "the most recent report": names a document, as a year does
     over_time: bool = False  # "has it improved", "changed from 2016 to 2024": cite each year
+    change_words: tuple[str, ...] = ()  # "got better", "declined": stems of the words telling the change asked about
     wants_number: bool = False  # "how many", "average": an answer must hold a number
     counted: tuple[str, ...] = ()  # "how many care leavers ...": stems of what is counted, which the answer's number must count
     wants_percentage: bool = False  # "what percentage", "what proportion": an answer must hold one
@@ -302,7 +303,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     latest = _asks_latest(lowered)
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
     # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
-    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (?:any |much |a (?:lot|bit) )?(better|worse)|(?:go|goes|went|gone|going) (up|down)|fallen|fell|risen|rose|reduced|increased|"
+    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (?:any |much |a (?:lot|bit) )?(better|worse)|(?:go|goes|went|gone|going) (up|down|downhill|uphill)|fallen|fell|risen|rose|reduced|increased|"
               r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
@@ -360,6 +361,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         latest=latest,
         latest_document=bool(re.search(r"\b(latest|most recent)\s+(?:[a-z]+\s+)?(inspection|report|visit|judgement)s?\b", lowered)),
         over_time=over_time,
+        change_words=tuple(stem_words([w for m in re.finditer(change, lowered) for w in re.findall(r"[a-z]+", m.group(0))])),
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
         # "how many Redcar and Cleveland children": the council says where they are, not what is counted
@@ -421,7 +423,8 @@ def of_the_whole_service(intent: Intent) -> bool:
     children's services change between 2017 and 2024?", "what grade did Kirklees get?"): are its words,
     less the service's name, all words of its frame or of judging?"""
     texts = [SERVICE_RE.sub(" ", intent.own_text), SERVICE_RE.sub(" ", intent.retrieval_text)]
-    return not {t for terms in tokenize(texts) for t in terms} - frame_words(intent) - JUDGEMENT_TERMS
+    # "have Barnet's children's services got better since 2017?": the change asked about is no area
+    return not {t for terms in tokenize(texts) for t in terms} - frame_words(intent) - JUDGEMENT_TERMS - set(intent.change_words)
 
 
 # "how many independent flats has ...": the words after "how many" up to the verb name what is counted

@@ -4,6 +4,7 @@ follow-ups, filters and the JSON contract. The questions are the tests' own."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -499,6 +500,15 @@ def test_everyday_words_for_a_home_the_law_does_not_allow_find_the_reports_own(a
     answer = assistant.ask("Are any under-16s living somewhere that breaks the rules?")
     assert answer.answered and (OFSTED, "39") in cited(answer), answer.text
     assert not assistant.ask("Has the council broken the law on school transport?").answered
+
+
+@pytest.mark.parametrize("question", ["Did Kirklees children's services go downhill between 2016 and 2019?",
+                                      "Have Kirklees's children's services got better since 2016?"])
+def test_whether_the_whole_service_got_better_or_worse_is_answered_with_its_grades(assistant, question):
+    # "got better", "go downhill": words telling the change asked about, not an area of the service
+    answer = assistant.ask(question)
+    assert answer.answered and all(re.search(r"inadequate|requires improvement|good|outstanding", c.quote, re.I)
+                                   for c in answer.citations), answer.text
 
 
 def test_refugees_are_the_reports_unaccompanied_asylum_seeking_children(assistant):
