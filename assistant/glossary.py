@@ -60,6 +60,10 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
     (r"lodgings?|digs|bed-?sits?|put up (?:in|somewhere)", "accommodation"),
     (r"(?:young |child |teenage )?refugees?|asylum seekers?", "unaccompanied asylum-seeking children"),
+    # an adult who works with children posing a risk to them: the local authority designated officer's work
+    (r"(?:teachers?|carers?|staff|adults?|professionals?|(?:youth|care) workers?|coach(?:es)?)(?: or (?:a |an )?[\w ]{1,20}?)? "
+     r"(?:might|may|could) (?:be|pose) (?:a )?(?:danger|risk|threat)|allegations? against (?:staff|teachers?|carers?|professionals?|adults?)",
+     "local authority designated officer allegations against professionals"),
     (r"mov(?:e|es|ed|ing) (?:away|elsewhere|to (?:another|a different) (?:town|area|city|part of the country))|"
      r"liv(?:e|es|ing) (?:elsewhere|further away|in (?:another|a different) (?:town|area|city))", "outside the area out of area"),
     (r"track(?:s|ing|ed)? down (?:their |his |her )?(?:family|families|relatives|parents)|"

@@ -511,6 +511,12 @@ def test_whether_the_whole_service_got_better_or_worse_is_answered_with_its_grad
                                    for c in answer.citations), answer.text
 
 
+def test_an_adult_who_works_with_children_posing_a_risk_is_the_designated_officer_s_work(assistant):
+    # the report: "The local authority designated officer service is effective, ... children at risk of harm from professionals"
+    answer = assistant.ask("What happens in Kirklees when a youth worker may pose a risk to children?")
+    assert answer.answered and (OFSTED, "19") in cited(answer), answer.text
+
+
 def test_refugees_are_the_reports_unaccompanied_asylum_seeking_children(assistant):
     answer = assistant.ask("Do refugee children get help in Kirklees?")
     assert answer.answered and set(cited(answer)) <= {(OFSTED, "36"), (OFSTED, "48")}, answer.text
