@@ -60,6 +60,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
     (r"lodgings?|digs|bed-?sits?|put up (?:in|somewhere)", "accommodation"),
     (r"(?:young |child |teenage )?refugees?|asylum seekers?", "unaccompanied asylum-seeking children"),
+    # keeping one worker: the reports' consistent, enduring relationships
+    (r"(?:one|the same|a new) (?:social )?worker|sticks? with (?:them|him|her|you)|start again with", "consistent enduring relationships consistency"),
     # an adult who works with children posing a risk to them: the local authority designated officer's work
     (r"(?:teachers?|carers?|staff|adults?|professionals?|(?:youth|care) workers?|coach(?:es)?)(?: or (?:a |an )?[\w ]{1,20}?)? "
      r"(?:might|may|could) (?:be|pose) (?:a )?(?:danger|risk|threat)|allegations? against (?:staff|teachers?|carers?|professionals?|adults?)",

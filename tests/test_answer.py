@@ -517,6 +517,12 @@ def test_an_adult_who_works_with_children_posing_a_risk_is_the_designated_office
     assert answer.answered and (OFSTED, "19") in cited(answer), answer.text
 
 
+def test_keeping_the_same_worker_is_the_reports_consistent_relationships(assistant):
+    # the report: "Care leavers benefit from enduring and consistent relationships with PAs, who know them well"
+    answer = assistant.ask("Do care leavers keep the same worker?")
+    assert answer.answered and (OFSTED, "43") in cited(answer), answer.text
+
+
 def test_refugees_are_the_reports_unaccompanied_asylum_seeking_children(assistant):
     answer = assistant.ask("Do refugee children get help in Kirklees?")
     assert answer.answered and set(cited(answer)) <= {(OFSTED, "36"), (OFSTED, "48")}, answer.text
