@@ -183,8 +183,8 @@ INSPECTIONS = {  # (file, council, date): a paragraph of each report on its lead
 }
 
 
-def _inspections(tmp_path, index, embedder) -> Assistant:
-    for (name, council, date), text in INSPECTIONS.items():
+def _inspections(tmp_path, index, embedder, reports=INSPECTIONS) -> Assistant:
+    for (name, council, date), text in reports.items():
         folder = tmp_path / name.removesuffix(".txt")
         folder.mkdir()
         (folder / name).write_text(f"Inspection of {council} children's services\n\n{text}", encoding="utf-8")
@@ -218,19 +218,12 @@ def test_a_question_naming_no_time_is_answered_as_the_latest_inspection_found_it
 
 
 def test_a_council_is_found_by_the_name_its_own_reports_call_it(tmp_path, tmp_index, embedder):
-    reports = {  # (file, place): paragraphs; the City of Riverside's report calls it "the City", as the City of London's do
-        ("city-2024.txt", "City of Riverside"): "1. Leaders in the City are ambitious for children.\n\n"
-                                                "2. Social workers in the City know their children well.\n",
-        ("hillshire-2025.txt", "Hillshire"): "1. Leaders in Hillshire are ambitious for children.\n",
+    reports = {  # the City of Riverside's report calls it "the City", as the City of London's do
+        ("city-2024.txt", "City of Riverside", "2024-06"): "1. Leaders in the City are ambitious for children.\n\n"
+                                                            "2. Social workers in the City know their children well.\n",
+        ("hillshire-2025.txt", "Hillshire", "2024-06"): "1. Leaders in Hillshire are ambitious for children.\n",
     }
-    for (name, place), text in reports.items():
-        folder = tmp_path / name.removesuffix(".txt")
-        folder.mkdir()
-        (folder / name).write_text(f"Inspection of {place} children's services\n\n{text}", encoding="utf-8")
-        meta = {"title": f"Inspection of {place} children's services", "publisher": "Ofsted", "kind": "inspection report",
-                "date": "2024-06", "place": place}
-        assert not ingest([folder], tmp_index, embedder, metadata=meta).failed
-    answer = Assistant(tmp_index, embedder).ask("What did Ofsted say about the City's leaders?")
+    answer = _inspections(tmp_path, tmp_index, embedder, reports).ask("What did Ofsted say about the City's leaders?")
     assert answer.answered and answer.places == ("Riverside",)
     assert files_cited(answer) == {"city-2024.txt"}
 
