@@ -283,7 +283,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     publishers = []
     for name in sorted({d.publisher for d in documents}):
         words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
-        if name.lower() in lowered or words and all(w in lowered for w in words):
+        # whole words ("a councillor said" names no council), a plural or possessive with them ("Ofsted's")
+        if name.lower() in lowered or words and all(re.search(rf"\b{re.escape(w)}(?:s|'s|\u2019s)?\b", lowered) for w in words):
             publishers.append(name)
     who_text = SET_ASIDE_RE.sub(" ", lowered)
     kinds = []

@@ -16,6 +16,13 @@ def test_publisher_and_kind():
     assert "council report" in analyse("What has the council done about neglect?", [], DOCS).kinds
 
 
+def test_a_publisher_is_named_by_its_whole_words():
+    # "councillor" holds "council": a councillor quoted in the press is not the council's own report
+    named = analyse("A councillor in Kirklees said the report was fair. Is that what inspectors said?", [], DOCS)
+    assert named.publishers == ()
+    assert analyse("What does Kirklees Council's report say about adoption?", [], DOCS).publishers == ("Kirklees Council",)
+
+
 def test_a_follow_up_naming_no_time_asks_of_the_time_its_conversation_asked_of():
     asked = [{"role": "user", "content": "What did Ofsted's most recent inspection say about adoption?"}]
     assert analyse("And about fostering?", asked, DOCS).latest
