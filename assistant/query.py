@@ -271,6 +271,10 @@ def _asks_latest(lowered: str) -> bool:
     return bool(re.search(rf"\b(latest|most recent|current|{NOW})\b", lowered))
 
 
+# the names of a source the council's words may be set beside
+SOURCE_NOUNS = r"ofsted|inspectors?|inspectorate|watchdog|press|(?:news)?papers?|media"
+
+
 def analyse(question: str, history: list[dict] | None, documents: list[Document],
             abbreviations=None, aliases: dict[str, tuple[str, ...]] | None = None) -> Intent:
     """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`);
@@ -294,7 +298,10 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         kinds.append("press")
     if re.search(
         r"\b(council'?s?|town hall|local authority'?s?)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"
-        r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b", who_text):
+        r"|\b(has|have) (the )?(council|local authority)\b|\b(council|local authority) (has|have|says|said|reports?)\b"
+        # ... or set beside another source as the one who may have said it ("Ofsted or the council itself?")
+        rf"|\b(?:{SOURCE_NOUNS}) or (?:the |its )?(?:council|local authority)\b|\b(?:council|local authority) or (?:the )?(?:{SOURCE_NOUNS})\b",
+        who_text):
         kinds += ["council report", "council statement"]
 
     if WHO_SAID_RE.search(lowered):
