@@ -26,7 +26,7 @@ def test_a_publisher_is_named_by_its_whole_words():
 def test_a_council_set_beside_another_source_is_named_as_a_source():
     # "Ofsted or the council?" asks which of the two said it: both kinds answer, each under its own heading
     for question in ("Is it Ofsted or the council itself that puts the rise in referrals down to schools?",
-                     "Was it the local authority or the inspectors who said referrals rose?"):
+                     "Did the local authority or the inspectors find that referrals rose?"):
         kinds = analyse(question, [], DOCS).kinds
         assert "inspection report" in kinds and "council report" in kinds, question
     assert analyse("What did Ofsted say about the council's leaders?", [], DOCS).kinds == ("inspection report",)
