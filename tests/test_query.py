@@ -53,6 +53,10 @@ def test_a_bare_since_in_a_follow_up_is_since_the_year_its_conversation_named():
     intent = analyse("Has that got any better since?", asked, DOCS)
     assert intent.over_time and intent.since == 2022 and intent.years == ()
     assert analyse("Has it got a lot worse?", [], DOCS).over_time
+    # a comparative of degree asks how things have changed: then and now, each cited
+    assert analyse("Reviews of practice used to be rushed. Are they any better these days?", [], DOCS).over_time
+    assert analyse("Are the homes for care leavers no worse than they were?", [], DOCS).over_time
+    assert not analyse("Which council's care leavers are better supported?", [], DOCS).over_time
 
 
 def test_a_month_names_a_time_not_a_document():
