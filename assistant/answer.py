@@ -341,7 +341,7 @@ class Assistant:
         if over_time and (len(bounds) > 1 or intent.since):
             # "from 2016 to 2024": every year in the range, not only the two named; "has it gone down since
             # 2024?": that year, which tells what it was, and every year after
-            low, high = (min(bounds), max(bounds)) if len(bounds) > 1 else (intent.since, 9999)
+            low, high = (min(bounds), 9999 if intent.since else max(bounds)) if len(bounds) > 1 else (intent.since, 9999)
             scored = [c for c in scored if low <= (c.candidate.document.year or 0) <= high] or scored
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the

@@ -220,6 +220,8 @@ def leaned_on(question: str, history: list[dict]) -> list[str]:
 SINCE_RE = re.compile(r"\b(?:since|after) (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", re.I)
 
 
+# "since" naming no time of its own ("has anything been done since?", "since then"): since the last time named
+BARE_SINCE_RE = re.compile(r"\bsince(?: then)?\s*(?:[?!.,;]|$)")
 # "when a child turns 18, do they ...?": a clause saying in what case, then the question
 WHEN_CLAUSE_RE = re.compile(r"^\W*when\b[^?,]*,\s*(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|what|who|"
                             r"whom|how|which|where|why)\b")
@@ -356,6 +358,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     elif leaning and years and re.search(r"\bsince\s*\W*$", lowered):
         # "has that got any better since?" after a question of 2022: since then
         since, years = max(years), ()
+    elif years and BARE_SINCE_RE.search(lowered):
+        # "weak in 2019; still so in 2024, and has anything been done since?": the years named, and every year after
+        since = max(years)
     retrieval_text = in_report_words(text, abbreviations)
     asked_fact = [(kind, match) for kind, fact in ASKED_FACTS.items() if (match := fact.asks.search(question))]
     intent = Intent(

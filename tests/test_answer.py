@@ -783,6 +783,14 @@ def test_a_change_since_a_year_is_told_from_that_years_source_on(assistant):
     assert 2024 in years and max(years) > 2024 and min(years) == 2024
 
 
+def test_a_bare_since_after_the_years_named_reaches_the_years_after(assistant):
+    # "in 2019 and in 2024, and has anything been done since?": those years, then what later sources tell
+    answer = assistant.ask("Was care leavers' accommodation a concern in 2019 and in 2024, and has anything been done about it since?")
+    assert answer.answered
+    years = {c.document.year for c in answer.citations}
+    assert {2019, 2024} <= years and max(years) > 2024
+
+
 COUNCILLOR_STORY = """Riverside councillor responds to inspection
 
 1. Councillor Priya Nair, cabinet member for children, said the council accepted the report and thanked its staff for their hard work.

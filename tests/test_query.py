@@ -59,6 +59,12 @@ def test_a_bare_since_in_a_follow_up_is_since_the_year_its_conversation_named():
     assert not analyse("Which council's care leavers are better supported?", [], DOCS).over_time
 
 
+def test_a_bare_since_is_since_the_last_year_the_question_names():
+    intent = analyse("Were plans weak in 2019 and in 2024, and has anything been done since?", [], DOCS)
+    assert intent.years == (2019, 2024) and intent.since == 2024
+    assert analyse("What has happened since 2019?", [], DOCS).since == 2019
+
+
 def test_a_month_names_a_time_not_a_document():
     january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
                         date_note="inspection 12 to 23 January 2026"),
