@@ -56,6 +56,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"plan b|fallback|fall-back", "contingency plans"),
     (r"staff (?:turnover|leaving|shortages?)|agency staff|temporary staff|hiring", "recruitment retention agency workforce"),
     (r"first contact|reporting (?:a )?concerns?", "front door referrals contacts"),
+    # a term the reports took up in the late 2010s: before it, the "initial response" to children referred
+    (r"front door", "initial response"),
     (r"family meetings?", "family group conferences"),
     (r"sofa[- ]surfing|nowhere to live|somewhere to live", "homeless accommodation"),
     (r"lodgings?|digs|bed-?sits?|put up (?:in|somewhere)", "accommodation"),
