@@ -342,12 +342,12 @@ class Assistant:
             # "from 2016 to 2024": every year in the range, not only the two named; "has it gone down since
             # 2024?": that year, which tells what it was, and every year after
             low, high = (min(bounds), 9999 if intent.since else max(bounds)) if len(bounds) > 1 else (intent.since, 9999)
-            scored = [c for c in scored if low <= (c.candidate.document.year or 0) <= high] or scored
+            scored = [c for c in scored if any(low <= y <= high for y in c.candidate.document.years)] or scored
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
             newest = _newest_year(intent, [c.candidate.document for c in scored]) if intent.latest else None
-            years_held = any(c.candidate.document.year in intent.years for c in scored)
+            years_held = any(y in intent.years for c in scored for y in c.candidate.document.years)
             # a question naming no time asks how things are: the latest inspection's findings, not those it replaced
             inspected = max((c.candidate.document.year or 0 for c in scored
                              if c.candidate.document.kind == "inspection report"), default=None)
@@ -645,7 +645,7 @@ def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True, i
         if intent.years and not years_held:
             return any(re.search(rf"\b{y}\b", choice.text) for y in intent.years)
         if intent.years:
-            return year in intent.years
+            return any(y in intent.years for y in choice.candidate.document.years)
         if intent.since:
             return (year or 0) >= intent.since
         if intent.latest and newest and (names_source(intent) or intent.latest_document):

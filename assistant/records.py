@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
+
+# the year of "published 6 January 2015" in a document's date note
+PUBLISHED_YEAR_RE = re.compile(r"\bpublished\b[^;]*?\b((?:19|20)\d\d)\b")
 
 # What a document can be. Answering keeps these voices apart (Ofsted's findings, the council's
 # account, the press), so an unknown kind is refused at ingest rather than silently matching none.
@@ -38,6 +42,14 @@ class Document:
     @property
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The years the document is known by: its date's, and the year it was published when that is later
+        (a report of an inspection in November 2014, published in January 2015, is "the 2015 report" too)."""
+        published = PUBLISHED_YEAR_RE.search(self.date_note)
+        later = int(published.group(1)) if published else None
+        return tuple(y for y in dict.fromkeys((self.year, later)) if y)
 
     @property
     def speaker(self) -> str:
@@ -112,7 +124,7 @@ class Filters:
         return (
             (not self.documents or document.id in self.documents)
             and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
-            and (not self.years or document.year in self.years)
+            and (not self.years or any(y in self.years for y in document.years))
             and (not self.places or document.place.lower() in {p.lower() for p in self.places}
                  or not document.place and any(name.lower() in document.title.lower() for name in self.titled))
         )

@@ -292,6 +292,19 @@ def test_a_document_named_by_what_it_is_answers_and_bounds_a_change(tmp_path, tm
     assert {c.document.title for c in change.citations} == {MONITORING_LETTER["title"], RIVERSIDE_UPDATE["title"]}
 
 
+def test_a_report_is_known_by_the_year_it_was_published_as_well_as_the_year_inspected(tmp_path, tmp_index, embedder):
+    inspection = {"title": "Inspection of Riverside children's services", "publisher": "Ofsted", "kind": "inspection report"}
+    _ingest_text(tmp_path, tmp_index, embedder, "Care leavers\n\n1. Too many care leavers live in bed and breakfast "
+                 "accommodation.\n", "old.txt", {**inspection, "date": "2014-11-14",
+                                                "date_note": "inspection 3 to 14 November 2014; published 9 January 2015"})
+    _ingest_text(tmp_path, tmp_index, embedder, "Care leavers\n\n1. No care leaver now lives in bed and breakfast "
+                 "accommodation.\n", "new.txt", {**inspection, "date": "2024-03"})
+    # "the 2015 report" is the one published in 2015, of an inspection in 2014
+    answer = Assistant(tmp_index, embedder).ask("Has the use of bed and breakfast for care leavers changed between the 2015 report and 2024?")
+    assert answer.answered
+    assert {c.document.year for c in answer.citations} == {2014, 2024}
+
+
 def test_how_a_figure_moved_since_is_answered_by_a_later_report_telling_it_in_words(tmp_path, tmp_index, embedder):
     inspection = {"title": "Inspection of Riverside children's services", "publisher": "Ofsted", "kind": "inspection report"}
     _ingest_text(tmp_path, tmp_index, embedder, "Care leavers\n\n1. Most care leavers (61%) are in education, employment "
