@@ -220,6 +220,9 @@ def leaned_on(question: str, history: list[dict]) -> list[str]:
 SINCE_RE = re.compile(r"\b(?:since|after) (?:the |its |their )?(?:(20\d\d)(?: inspection)?|(?:last |latest |most recent )?inspection)", re.I)
 
 
+# an inspection named by its place among the council's inspections ("the earlier inspection", "its previous report")
+EARLIER_INSPECTION_RE = re.compile(r"\b(?:the|its|their|an?|\w+['\u2019]s) (previous|earlier|prior|older|first|original|oldest) "
+                                   r"(?:ofsted )?(?:inspection|report|inspection report|visit)s?\b")
 # "since" naming no time of its own ("has anything been done since?", "since then"): since the last time named
 BARE_SINCE_RE = re.compile(r"\bsince(?: then)?\s*(?:[?!.,;]|$)")
 # "when a child turns 18, do they ...?": a clause saying in what case, then the question
@@ -348,13 +351,24 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
                        and (named := named_places(message_text(m.get("content")), library, aliases))), [])
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
+    # the years of the inspections of the council asked about (or of the home council)
+    about = {council_name(p) for p in places} or {home_place(documents)} - {""}
+    inspected = sorted({d.year for d in documents if d.kind == "inspection report" and d.year
+                        and (not about or council_name(d.place) in about)})
+    if (earlier_inspection := EARLIER_INSPECTION_RE.search(lowered)) and inspected:
+        # "what did the earlier inspection say?": the one before the time the conversation (or else the latest
+        # inspection) is of; "the first inspection": the oldest
+        if earlier_inspection.group(1) in ("first", "original", "oldest"):
+            years, since_match, latest = (inspected[0],), None, False
+        else:
+            now = max(years or history_years or inspected[-1:])
+            before = [y for y in inspected if y < now]
+            if before:
+                years, since_match, latest = (before[-1],), None, False
     since = None
     if since_match:
-        # "since the inspection": the latest inspection of the council asked about (or of the home council)
-        about = {council_name(p) for p in places} or {home_place(documents)} - {""}
-        since = int(since_match.group(1)) if since_match.group(1) else max(
-            (d.year or 0 for d in documents if d.kind == "inspection report" and (not about or council_name(d.place) in about)),
-            default=0) or None
+        # "since the inspection": the latest inspection
+        since = int(since_match.group(1)) if since_match.group(1) else (inspected[-1] if inspected else None)
     elif leaning and years and re.search(r"\bsince\s*\W*$", lowered):
         # "has that got any better since?" after a question of 2022: since then
         since, years = max(years), ()

@@ -65,6 +65,18 @@ def test_a_bare_since_is_since_the_last_year_the_question_names():
     assert analyse("What has happened since 2019?", [], DOCS).since == 2019
 
 
+def test_an_inspection_named_by_its_place_among_the_councils_inspections_is_its_year():
+    reports = [Document(f"{year}.pdf", "Inspection of Riverside", "Ofsted", "inspection report", f"{year}-03", place="Riverside")
+               for year in (2014, 2018, 2023)]
+    # the one before the time the conversation is of; with no conversation, the one before the latest
+    asked = [{"role": "user", "content": "Are Riverside's care leavers well housed?"},
+             {"role": "assistant", "content": "Ofsted on Riverside (2018 inspection report):\nMost care leavers live in suitable homes. [1]"}]
+    assert analyse("What did the previous inspection find about that?", asked, reports).years == (2014,)
+    assert analyse("What did Riverside's earlier report say about adoption?", [], reports).years == (2018,)
+    assert analyse("What did the first inspection of Riverside say about adoption?", [], reports).years == (2014,)
+    assert analyse("What did the inspection of Riverside say about adoption?", [], reports).years == ()
+
+
 def test_a_month_names_a_time_not_a_document():
     january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
                         date_note="inspection 12 to 23 January 2026"),
