@@ -280,15 +280,8 @@ def _asks_latest(lowered: str) -> bool:
 SOURCE_NOUNS = r"ofsted|inspectors?|inspectorate|watchdog|press|(?:news)?papers?|media"
 
 
-def analyse(question: str, history: list[dict] | None, documents: list[Document],
-            abbreviations=None, aliases: dict[str, tuple[str, ...]] | None = None) -> Intent:
-    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`);
-    `aliases`, the names its councils go by in their documents (`place_aliases`)."""
-    history = history or []
-    text = resolve_follow_up(question, history)
-    lowered = question.lower()
-    context = " ".join(message_text(m.get("content")) for m in history).lower()
-
+def _who(lowered: str, documents: list[Document]) -> tuple[list[str], list[str]]:
+    """The publishers and the kinds of document a (lower-cased) question names as whose words it asks for."""
     publishers = []
     for name in sorted({d.publisher for d in documents}):
         words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3 and w not in {"press", "publication", "named", "unknown", "publisher"}]
@@ -311,7 +304,20 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
 
     if WHO_SAID_RE.search(lowered):
         # "did Ofsted really say it, or who said that?": the sources named are who may have said it, the speaker is asked for
-        publishers, kinds = [], []
+        return [], []
+    return publishers, kinds
+
+
+def analyse(question: str, history: list[dict] | None, documents: list[Document],
+            abbreviations=None, aliases: dict[str, tuple[str, ...]] | None = None) -> Intent:
+    """What a question asks beyond its words; `abbreviations`, those the library defines (`Index.abbreviations`);
+    `aliases`, the names its councils go by in their documents (`place_aliases`)."""
+    history = history or []
+    text = resolve_follow_up(question, history)
+    lowered = question.lower()
+    context = " ".join(message_text(m.get("content")) for m in history).lower()
+
+    publishers, kinds = _who(lowered, documents)
     since_match, years = _when(question)
     latest = _asks_latest(lowered)
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
@@ -337,11 +343,18 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     source_names = _source_names(question, documents, place_words)
     named_documents = _named_documents(source_names, documents, place_words)
     leaning = leaned_on(question, history)
+    own_source = bool(kinds or publishers)
     for earlier in reversed(leaning):
         places = places or named_places(earlier, library, aliases)
         if not kinds and not publishers and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
-        if not years and not latest and not since_match and not kinds and not publishers:
+        if not kinds and not publishers and not named_documents:
+            # "what about the case records?" after "what did Ofsted's visit find ...?": still the one voice asked for
+            # (not two: "the local paper's report of the Ofsted inspection" names its subject's as well as its own)
+            who = _who(earlier.lower(), documents)
+            if len(who[1]) == 1:
+                publishers, kinds = who
+        if not years and not latest and not since_match and not own_source:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
             latest = _asks_latest(earlier.lower())
     if not places:
@@ -413,7 +426,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
         intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
-    if (leaning and (years or since) and not names_source(intent) and not _wants(intent)
+    if (leaning and (years or since) and not own_source and not intent.documents and not _wants(intent)
             and not set(tokenize([intent.own_text])[0]) - frame_words(intent)):
         # "was it the same back in 2019?" after "what grade did it get in 2024?": the same question of another
         # time (it asks of nothing else), which wants what the earlier one wanted (a grade, a date, a figure)
