@@ -56,6 +56,7 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"plan b|fallback|fall-back", "contingency plans"),
     (r"staff (?:turnover|leaving|shortages?)|agency staff|temporary staff|hiring", "recruitment retention agency workforce"),
     (r"first contact|reporting (?:a )?concerns?", "front door referrals contacts"),
+    (r"prisons?|jails?|behind bars|locked up", "custody"),
     # a term the reports took up in the late 2010s: before it, the "initial response" to children referred
     (r"front door", "initial response"),
     (r"family meetings?", "family group conferences"),

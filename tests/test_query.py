@@ -329,6 +329,8 @@ def test_the_reports_words_are_added_to_everyday_phrases_which_stay():
     # the reports' "outside of the area" for moving away (Blackpool 2026: "equitable for those living outside of the area")
     assert "outside the area" in in_report_words("Do care leavers who've moved away from Blackpool get the same deal?")
     assert "outside the area" not in in_report_words("Do care leavers get help to move into a flat?")
+    # the reports write "custody" for prison
+    assert "prison (custody)" in in_report_words("Does anyone visit young people in prison?")
     # a term renamed: older reports and their press tell of the "initial response", newer ones of the "front door"
     assert "front door (initial response)" in in_report_words("Has the front door got quicker since 2016?")
 
