@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 # the year of "published 6 January 2015" in a document's date note
 PUBLISHED_YEAR_RE = re.compile(r"\bpublished\b[^;]*?\b((?:19|20)\d\d)\b")
+
+@lru_cache(maxsize=4096)  # asked of every sentence's document as answers are chosen
+def _published_year(date_note: str) -> int | None:
+    published = PUBLISHED_YEAR_RE.search(date_note)
+    return int(published.group(1)) if published else None
+
 
 # What a document can be. Answering keeps these voices apart (Ofsted's findings, the council's
 # account, the press), so an unknown kind is refused at ingest rather than silently matching none.
@@ -47,9 +54,7 @@ class Document:
     def years(self) -> tuple[int, ...]:
         """The years the document is known by: its date's, and the year it was published when that is later
         (a report of an inspection in November 2014, published in January 2015, is "the 2015 report" too)."""
-        published = PUBLISHED_YEAR_RE.search(self.date_note)
-        later = int(published.group(1)) if published else None
-        return tuple(y for y in dict.fromkeys((self.year, later)) if y)
+        return tuple(y for y in dict.fromkeys((self.year, _published_year(self.date_note))) if y)
 
     @property
     def speaker(self) -> str:
