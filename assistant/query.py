@@ -343,18 +343,11 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     source_names = _source_names(question, documents, place_words)
     named_documents = _named_documents(source_names, documents, place_words)
     leaning = leaned_on(question, history)
-    own_source = bool(kinds or publishers)
     for earlier in reversed(leaning):
         places = places or named_places(earlier, library, aliases)
         if not kinds and not publishers and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
-        if not kinds and not publishers and not named_documents:
-            # "what about the case records?" after "what did Ofsted's visit find ...?": still the one voice asked for
-            # (not two: "the local paper's report of the Ofsted inspection" names its subject's as well as its own)
-            who = _who(earlier.lower(), documents)
-            if len(who[1]) == 1:
-                publishers, kinds = who
-        if not years and not latest and not since_match and not own_source:
+        if not years and not latest and not since_match and not kinds and not publishers:
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
             latest = _asks_latest(earlier.lower())
     if not places:
@@ -426,7 +419,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
         intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all
-    if (leaning and (years or since) and not own_source and not intent.documents and not _wants(intent)
+    if (leaning and (years or since) and not names_source(intent) and not _wants(intent)
             and not set(tokenize([intent.own_text])[0]) - frame_words(intent)):
         # "was it the same back in 2019?" after "what grade did it get in 2024?": the same question of another
         # time (it asks of nothing else), which wants what the earlier one wanted (a grade, a date, a figure)

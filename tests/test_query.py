@@ -77,16 +77,6 @@ def test_an_inspection_named_by_its_place_among_the_councils_inspections_is_its_
     assert analyse("What did the inspection of Riverside say about adoption?", [], reports).years == ()
 
 
-def test_a_follow_up_naming_no_source_goes_on_in_the_one_voice_its_conversation_asked_for():
-    asked = [{"role": "user", "content": "What did Ofsted find about adoption?"},
-             {"role": "assistant", "content": "Ofsted on Kirklees (2024 inspection report):\nAdoption is timely. [1]"}]
-    assert analyse("And what about fostering?", asked, DOCS).kinds == ("inspection report",)
-    assert "council report" in analyse("And what does the council say about fostering?", asked, DOCS).kinds
-    # the paper's report of the inspection names two voices: the follow-up is held to neither
-    paper = [{"role": "user", "content": "What did the local paper report about the Ofsted inspection?"}]
-    assert analyse("And about fostering?", paper, DOCS).kinds == ()
-
-
 def test_a_month_names_a_time_not_a_document():
     january = [Document("d.txt", "Inspection of Testshire", "Ofsted", "inspection report", "2026-01-23",
                         date_note="inspection 12 to 23 January 2026"),
