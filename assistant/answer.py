@@ -191,7 +191,9 @@ class Assistant:
             record(("retrieve", found))
             scored = self.score_sentences(intent, found, history or [])
             record(("score", scored))
-            chosen = self.select(intent, scored)
+            # a thing the question names ("the Mockingbird model", "an EHC plan") that the scope's documents never
+            # mention, though others do: they cannot say what it asks of them
+            chosen = [] if self._names_not_in(question, described, scope.filters) else self.select(intent, scored)
             record(("select", chosen))
             candidates += found
             sections.append((scope, chosen))
@@ -208,6 +210,23 @@ class Assistant:
         words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]{2,})\b", question)
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
+
+    def _names_not_in(self, question: str, described: str, filters) -> list[str]:
+        """The names (capitalised words and abbreviations, not a sentence's first word) a question uses that no
+        paragraph of the documents `filters` allows uses, nor what the library's abbreviations spell them out as."""
+        if filters is None:
+            return []
+        entries = self.index.entries()
+        versions = {entries[d.id]["version"] for d in self.index.documents().values() if filters.allows(d)}
+        definitions = self.index.abbreviations().definitions
+        absent = []
+        for name in dict.fromkeys(NAMED_WORD_RE.findall(question)):
+            if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
+                continue
+            spelled = [name, *definitions.get(name.rstrip("s"), ())]
+            if not any(self.index.lexical_search(text, 1, allowed=versions) for text in spelled):
+                absent.append(name)
+        return absent
 
     def _places_not_held(self, question: str, documents: list[Document], described: str) -> list[str]:
         """Places the question names as places ("in Norfolk", "Norfolk's children's services") that are no
@@ -551,6 +570,8 @@ def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weigh
     return True
 
 
+# a capitalised word or an abbreviation that is not a sentence's first word: a name
+NAMED_WORD_RE = re.compile(r"(?<![.?!:]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,}s?)\b")
 LOWERCASE_WORD_RE = re.compile(r"\b[a-z][a-z'\u2019-]+\b")
 
 

@@ -194,6 +194,21 @@ def _inspections(tmp_path, index, embedder, reports=INSPECTIONS) -> Assistant:
     return Assistant(index, embedder)
 
 
+def test_a_thing_named_that_the_councils_documents_never_mention_is_not_answered_from_them(tmp_path, tmp_index, embedder):
+    reports = {
+        ("riverside-2025.txt", "Riverside", "2025-03"): "1. Foster carers in Riverside are supported through the Hearthstone "
+        "model, in which an experienced carer offers respite and advice to a group of families.\n\n"
+        "2. Foster carers receive regular supervision and training.\n",
+        ("hillshire-2025.txt", "Hillshire", "2025-06"): "1. Foster carers in Hillshire receive regular supervision and "
+        "training, and say that they feel well supported.\n",
+    }
+    assistant = _inspections(tmp_path, tmp_index, embedder, reports)
+    # Riverside's report tells of the Hearthstone model; Hillshire's never names it, however near its words
+    assert assistant.ask("Does Riverside use the Hearthstone model for its foster carers?").answered
+    hillshire = assistant.ask("Has Hillshire started using the Hearthstone model for its foster carers?")
+    assert not hillshire.answered and "do not answer" in hillshire.text
+
+
 def files_cited(answer) -> set[str]:
     return {c.document.id.split("/")[-1] for c in answer.citations}
 
