@@ -193,7 +193,7 @@ class Assistant:
             record(("score", scored))
             # a thing the question names ("the Mockingbird model", "an EHC plan") that the scope's documents never
             # mention, though others do: they cannot say what it asks of them
-            chosen = [] if self._names_not_in(question, described, scope.filters) else self.select(intent, scored)
+            chosen = [] if self._names_not_in(question, documents, described, scope.filters) else self.select(intent, scored)
             record(("select", chosen))
             candidates += found
             sections.append((scope, chosen))
@@ -211,13 +211,17 @@ class Assistant:
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 
-    def _names_not_in(self, question: str, described: str, filters) -> list[str]:
+    def _versions(self, documents: list[Document], filters) -> set[str]:
+        """The index versions of the documents `filters` allows (all of them for no filters)."""
+        entries = self.index.entries()
+        return {entries[d.id]["version"] for d in documents if filters is None or filters.allows(d)}
+
+    def _names_not_in(self, question: str, documents: list[Document], described: str, filters) -> list[str]:
         """The names (capitalised words and abbreviations, not a sentence's first word) a question uses that no
         paragraph of the documents `filters` allows uses, nor what the library's abbreviations spell them out as."""
         if filters is None:
             return []
-        entries = self.index.entries()
-        versions = {entries[d.id]["version"] for d in self.index.documents().values() if filters.allows(d)}
+        versions = self._versions(documents, filters)
         definitions = self.index.abbreviations().definitions
         absent = []
         for name in dict.fromkeys(NAMED_WORD_RE.findall(question)):
@@ -233,8 +237,7 @@ class Assistant:
         council of the library's and that no document of the home council mentions: the question is
         about somewhere the library holds nothing on, though another council's report may name it."""
         home = scopes([], None, documents)[0].filters
-        entries = self.index.entries()
-        versions = {entries[d.id]["version"] for d in documents if home is None or home.allows(d)}
+        versions = self._versions(documents, home)
         absent = []
         for name in dict.fromkeys(m.group("name") or m.group("name2") for m in PLACE_POSITION_RE.finditer(question)):
             if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
@@ -360,13 +363,14 @@ class Assistant:
         if over_time and (len(bounds) > 1 or intent.since):
             # "from 2016 to 2024": every year in the range, not only the two named; "has it gone down since
             # 2024?": that year, which tells what it was, and every year after
-            low, high = (min(bounds), 9999 if intent.since else max(bounds)) if len(bounds) > 1 else (intent.since, 9999)
+            low = min(bounds) if len(bounds) > 1 else intent.since
+            high = 9999 if intent.since else max(bounds)
             scored = [c for c in scored if any(low <= y <= high for y in c.candidate.document.years)] or scored
         elif not over_time:
             # answered from the documents the question names first: a year it names (or "at the
             # time") always; a publisher unless its documents answer clearly worse than the others
             newest = _newest_year(intent, [c.candidate.document for c in scored]) if intent.latest else None
-            years_held = any(y in intent.years for c in scored for y in c.candidate.document.years)
+            years_held = any(c.candidate.document.of_any_year(intent.years) for c in scored)
             # a question naming no time asks how things are: the latest inspection's findings, not those it replaced
             inspected = max((c.candidate.document.year or 0 for c in scored
                              if c.candidate.document.kind == "inspection report"), default=None)
@@ -666,7 +670,7 @@ def _tiers(intent: Intent, newest: int | None = None, years_held: bool = True, i
         if intent.years and not years_held:
             return any(re.search(rf"\b{y}\b", choice.text) for y in intent.years)
         if intent.years:
-            return any(y in intent.years for y in choice.candidate.document.years)
+            return choice.candidate.document.of_any_year(intent.years)
         if intent.since:
             return (year or 0) >= intent.since
         if intent.latest and newest and (names_source(intent) or intent.latest_document):

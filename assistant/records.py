@@ -9,6 +9,7 @@ from functools import lru_cache
 # the year of "published 6 January 2015" in a document's date note
 PUBLISHED_YEAR_RE = re.compile(r"\bpublished\b[^;]*?\b((?:19|20)\d\d)\b")
 
+
 @lru_cache(maxsize=4096)  # asked of every sentence's document as answers are chosen
 def _published_year(date_note: str) -> int | None:
     published = PUBLISHED_YEAR_RE.search(date_note)
@@ -55,6 +56,10 @@ class Document:
         """The years the document is known by: its date's, and the year it was published when that is later
         (a report of an inspection in November 2014, published in January 2015, is "the 2015 report" too)."""
         return tuple(y for y in dict.fromkeys((self.year, _published_year(self.date_note))) if y)
+
+    def of_any_year(self, years) -> bool:
+        """Is the document of one of these years, by its date or its publication?"""
+        return any(y in years for y in self.years)
 
     @property
     def speaker(self) -> str:
@@ -129,7 +134,7 @@ class Filters:
         return (
             (not self.documents or document.id in self.documents)
             and (not self.publishers or document.publisher.lower() in {p.lower() for p in self.publishers})
-            and (not self.years or any(y in self.years for y in document.years))
+            and (not self.years or document.of_any_year(self.years))
             and (not self.places or document.place.lower() in {p.lower() for p in self.places}
                  or not document.place and any(name.lower() in document.title.lower() for name in self.titled))
         )

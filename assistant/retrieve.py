@@ -33,7 +33,7 @@ def intent_match(document: Document, intent: Intent) -> float:
     if is_named_source(document, intent):
         score += 0.5
     year = document.year or 0
-    if intent.years and any(y in intent.years for y in document.years):
+    if intent.years and document.of_any_year(intent.years):
         score += 0.5
     elif intent.since and year >= intent.since and not intent.years:
         score += 0.5 if year > intent.since else 0.25
