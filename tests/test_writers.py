@@ -18,7 +18,7 @@ from test_server import ChromaServer
 from assistant.answer import Assistant
 from assistant.errors import IndexBusy
 from ingest.index import COLLECTIONS, Index
-from ingest.pipeline import ingest
+from ingest.pipeline import find_files, ingest
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +208,9 @@ def test_a_chroma_server_killed_mid_ingest_says_what_was_done(tmp_path, embedder
         while time.monotonic() < deadline and not watcher.client.get_or_create_collection(
                 "documents", embedding_function=None).count():
             time.sleep(0.2)
-        server.process.send_signal(signal.SIGKILL)  # one document registered, the others still to come
+        # at least one document registered, the others still to come; how many more the ingest finished
+        # before the kill landed depends on the machine's load, so the line is checked against the store
+        server.process.send_signal(signal.SIGKILL)
         server.process.wait()
         out, err = process.communicate(timeout=300)
     finally:
@@ -217,16 +219,20 @@ def test_a_chroma_server_killed_mid_ingest_says_what_was_done(tmp_path, embedder
     assert process.returncode == 2 and "Traceback" not in err
     line = next(line for line in err.splitlines() if line.startswith("error: "))
     assert "nothing has been changed" not in line
-    assert "Cannot reach the Chroma server" in line and "Done: 1 added (corpus/2016-press-inadequate.txt)" in line
-    assert "Not done: 4 file(s)" in line and "run the same ingest again" in line
+    assert "Cannot reach the Chroma server" in line and "run the same ingest again" in line
 
-    server.start()  # the store as the kill left it: ingest again finishes the work
+    server.start()  # the store as the kill left it: the line said what it holds, and ingest again finishes the work
     index = Index(tmp_path / "instance", server=server.address)
     try:
+        done = sorted(index.entries())
+        planned = len(find_files([CORPUS])[0])
+        assert 1 <= len(done) < planned
+        assert f"Done: {len(done)} added ({', '.join(done[:3])}" in line, line
+        assert f"Not done: {planned - len(done)} file(s)" in line, line
         notices = []
         report = ingest([CORPUS], index, embedder, wait=5, notice=notices.append)
         assert notices == []  # the killed ingest's lock record names a process that has ended: taken over at once
-        assert report.unchanged == ["corpus/2016-press-inadequate.txt"] and len(report.added) == 4
+        assert report.unchanged == done and len(report.added) == planned - len(done)
         assert unfindable(index, embedder) == []
     finally:
         server.stop()
