@@ -193,7 +193,10 @@ class Assistant:
             record(("score", scored))
             # a thing the question names ("the Mockingbird model", "an EHC plan") that the scope's documents never
             # mention, though others do: they cannot say what it asks of them
-            chosen = [] if self._names_not_in(question, documents, described, scope.filters) else self.select(intent, scored)
+            absent = self._names_not_in(question, documents, described, scope.filters)
+            if absent:
+                record(("absent", absent))
+            chosen = [] if absent else self.select(intent, scored)
             record(("select", chosen))
             candidates += found
             sections.append((scope, chosen))
@@ -207,7 +210,7 @@ class Assistant:
 
     def _unknown_names(self, question: str, described: str) -> list[str]:
         """Proper names in the question that appear nowhere in the sources (another council, say)."""
-        words = re.findall(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]{2,})\b", question)
+        words = [w for w in NAMED_WORD_RE.findall(question) if w[1:].islower()]  # an abbreviation names no place
         return [w for w in words if w.lower() not in described
                 and (not content_terms(w) or not self.index.knows_term(content_terms(w)[0]))]
 

@@ -155,6 +155,10 @@ def explain_text(trace: list) -> str:
             lines.append(f"  score: {len(record)} sentences may answer; score = meaning, subject words, paragraph")
             lines += [f"    {c.score:.3f} (dense {c.dense:.3f}, words {c.overlap:.2f}) {c.candidate.hit.paragraph.label}: "
                       f"{c.text[:90]}" for c in record[:SHOWN]]
+        elif stage == "absent":
+            lines.append(f"  absent: no paragraph of this scope uses {', '.join(record)}, so none answers")
+        elif stage == "select" and lines[-1].startswith("  absent:"):
+            lines.append("  select: none")
         elif stage == "select":
             lines.append(f"  select: {len(record)} sentences" if record else "  select: none answers (below the floor)")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from assistant.answer import Assistant
+from assistant.ask import explain_text
 from assistant.query import analyse
 from assistant.records import Document, Filters
 from ingest.index import Index
@@ -205,8 +206,10 @@ def test_a_thing_named_that_the_councils_documents_never_mention_is_not_answered
     assistant = _inspections(tmp_path, tmp_index, embedder, reports)
     # Riverside's report tells of the Hearthstone model; Hillshire's never names it, however near its words
     assert assistant.ask("Does Riverside use the Hearthstone model for its foster carers?").answered
-    hillshire = assistant.ask("Has Hillshire started using the Hearthstone model for its foster carers?")
+    hillshire, trace = assistant.explain("Has Hillshire started using the Hearthstone model for its foster carers?")
     assert not hillshire.answered and "do not answer" in hillshire.text
+    # ask --explain says which name the council's documents never use, not that the scores fell short
+    assert "absent: no paragraph of this scope uses Hearthstone" in explain_text(trace)
 
 
 def files_cited(answer) -> set[str]:
