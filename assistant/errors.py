@@ -14,7 +14,12 @@ class IndexMissing(AssistantError):
 
 
 class StoreUnavailable(AssistantError):
-    """The Chroma server cannot be reached (server mode)."""
+    """The Chroma server cannot be reached (server mode). `registering` names the document whose registry
+    record was being written when it went: the server may have stored it before it went, or not."""
+
+    def __init__(self, message: str, registering: str = ""):
+        super().__init__(message)
+        self.registering = registering
 
 
 class IndexBusy(AssistantError):

@@ -399,11 +399,17 @@ class Index:
 
         self._registry_cache = None if self.server else self._registry_cache  # the newest entry, not a copy
         old = self._registry()["documents"].get(document.id)
-        self._save_entry(document.id, {
-            **asdict(document), "judgements": [list(row) for row in document.judgements], "given": list(document.given),
-            "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
-            "records": {name: len(ids) for name, (ids, _, _, _) in records.items()},
-        })
+        try:
+            self._save_entry(document.id, {
+                **asdict(document), "judgements": [list(row) for row in document.judgements], "given": list(document.given),
+                "version": version, "sha256": sha256, "paragraphs": len(paragraphs),
+                "records": {name: len(ids) for name, (ids, _, _, _) in records.items()},
+            })
+        except Exception as exc:
+            # a server gone mid-write may have stored the record before its answer was lost: registered or not, as one
+            if self.server and _is_connection_error(exc):
+                raise StoreUnavailable(_unreachable(self.server), registering=document.id) from exc
+            raise
         if old and old["version"] != version:
             self._delete_version(old["version"])
 

@@ -305,7 +305,13 @@ def _stopped(exc: StoreUnavailable, report: IngestReport, planned: list[Path]) -
     return (f"{str(exc).split('; ')[0]}; the ingest stopped part way. Done: {', '.join(did) or 'nothing changed'}"
             f"{f', {len(report.unchanged)} unchanged' if report.unchanged else ''}. Not done: {len(pending)} file(s)"
             f"{f' from {pending[0]}' if pending else ''} (none of them is registered, so answers use the documents "
-            "as they were); run the same ingest again when the server is back: what was done is skipped.")
+            f"as they were{_maybe_registered(exc)}); run the same ingest again when the server is back: what was done "
+            "is skipped.")
+
+
+def _maybe_registered(exc: StoreUnavailable) -> str:
+    return (f"; but {exc.registering} may be: the server went while registering it, so either it is whole and "
+            "answers use it, or it is as it was") if exc.registering else ""
 
 
 def _print_notice(line: str) -> None:
