@@ -231,9 +231,16 @@ class Assistant:
             if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
                 continue
             spelled = [name, *definitions.get(name.rstrip("s"), ())]
-            if not any(self.index.lexical_search(text, 1, allowed=versions) for text in spelled):
+            if not any(self._uses(text, versions) for text in spelled):
                 absent.append(name)
         return absent
+
+    def _uses(self, text: str, versions: set[str]) -> bool:
+        """Whether some paragraph of those versions has the words of `text` one after another: a search finds
+        paragraphs with any of them ("education, health and care" in every paragraph about care)."""
+        terms = content_terms(text)
+        found = self.index.get_paragraphs(list(self.index.lexical_search(text, 5, allowed=versions)))
+        return any(_runs_on(terms, content_terms(p.text)) for p in found.values())
 
     def _places_not_held(self, question: str, documents: list[Document], described: str) -> list[str]:
         """Places the question names as places ("in Norfolk", "Norfolk's children's services") that are no
@@ -303,8 +310,9 @@ class Assistant:
         counted = set(intent.counted)
         found_words = set().union(*terms) if counted else set()
         of_counted = {t: idf for t, idf in asked.items() if not _uses(t, counted, w) and _uses(t, found_words, w)}
-        # the words the paragraphs found also write in lower case: no one's name ("the Children in Care Council")
-        lowercase = {word for c in candidates for word in LOWERCASE_WORD_RE.findall(c.hit.paragraph.text)} if intent.wants_person else set()
+        # the words the library also writes in lower case: no one's name ("the Children in Care Council", "Requires
+        # Improvement")
+        lowercase = self.index.lowercase_words() if intent.wants_person else frozenset()
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             if not _gives_what_is_asked(text, intent, candidate.document, w, lowercase):
                 continue
@@ -577,9 +585,13 @@ def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weigh
     return True
 
 
+def _runs_on(terms: list[str], within: list[str]) -> bool:
+    """Whether `terms` come one after another somewhere in `within`."""
+    return any(within[i:i + len(terms)] == terms for i in range(len(within) - len(terms) + 1))
+
+
 # a capitalised word or an abbreviation that is not a sentence's first word: a name
 NAMED_WORD_RE = re.compile(r"(?<![.?!:]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,}s?)\b")
-LOWERCASE_WORD_RE = re.compile(r"\b[a-z][a-z'\u2019-]+\b")
 
 
 def _names_someone(text: str, intent: Intent, lowercase: set[str]) -> bool:

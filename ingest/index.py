@@ -664,7 +664,8 @@ class Index:
         for rid, text in zip(ids, texts):
             by_version.setdefault(_version_of(rid), []).append(text)
         meta = {"fingerprint": fingerprint, "ids": ids, "frequencies": frequencies, "abbreviations": abbreviations_in(texts),
-                "designations": {version: found for version, vtexts in by_version.items() if (found := designations_in(vtexts))}}
+                "designations": {version: found for version, vtexts in by_version.items() if (found := designations_in(vtexts))},
+                "lowercase": sorted({word for text in texts for word in LOWERCASE_WORD_RE.findall(text)})}
         (tmp / "meta.json").write_text(json.dumps(meta))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
@@ -687,7 +688,8 @@ class Index:
 
         frequencies = meta.get("frequencies", {})
         return (retriever, meta["ids"], meta["fingerprint"], frequencies, (codes, version_codes),
-                Abbreviations(meta.get("abbreviations", {})), meta.get("designations", {}))
+                Abbreviations(meta.get("abbreviations", {})), meta.get("designations", {}),
+                frozenset(meta["lowercase"]))
 
     @_store_errors
     def abbreviations(self):
@@ -701,6 +703,12 @@ class Index:
         by_version = self._lexical[6]
         return {doc_id: by_version[entry["version"]] for doc_id, entry in self.entries().items()
                 if entry.get("version") in by_version}
+
+    @_store_errors
+    def lowercase_words(self) -> frozenset[str]:
+        """The words the indexed paragraphs write in lower case ("care", "requires"): a capitalised one is a
+        common word with a capital, not someone's name."""
+        return self._lexical[7]
 
     @_store_errors
     def knows_term(self, stemmed: str) -> bool:
@@ -754,11 +762,12 @@ def stem_words(words: list[str]) -> list[str]:
     return _stemmer()([w.lower() for w in words])
 
 
+LOWERCASE_WORD_RE = re.compile(r"\b[a-z][a-z'\u2019-]+\b")  # a word written in lower case
 TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern, on lower-cased text
 # a prefix that is no word of its own makes one word with what it is hyphened to: "multi-agency" is not
 # "agency" (every report has multi-agency working; a question about agency social workers is not about it)
 BOUND_PREFIX_RE = re.compile(r"\b(multi|inter|non|pre|co|sub|semi|anti|un|re)[-\u2010\u2011](?=\w)")
-TOKENS_VERSION = "5"  # part of the lexical index's fingerprint: one made by an earlier tokenize(), or without abbreviations or designations, is rebuilt
+TOKENS_VERSION = "6"  # part of the lexical index's fingerprint: one made by an earlier tokenize(), or without abbreviations, designations or lower-case words, is rebuilt
 
 
 @lru_cache(maxsize=1)

@@ -212,6 +212,34 @@ def test_a_thing_named_that_the_councils_documents_never_mention_is_not_answered
     assert "absent: no paragraph of this scope uses Hearthstone" in explain_text(trace)
 
 
+def test_an_abbreviation_is_mentioned_by_its_whole_spelling_not_by_any_of_its_words(tmp_path, tmp_index, embedder):
+    reports = {
+        ("riverside-2025.txt", "Riverside", "2025-03"): "1. Children with special educational needs wait too long for an "
+        "education, health and care (EHC) plan: most wait more than 30 weeks.\n",
+        ("hillshire-2025.txt", "Hillshire", "2025-06"): "1. Children in care in Hillshire have their health needs met "
+        "and their education is well supported, though some wait for special educational needs support.\n",
+    }
+    assistant = _inspections(tmp_path, tmp_index, embedder, reports)
+    assert assistant.ask("How long do children in Riverside wait for an EHC plan?").answered
+    # Hillshire's report uses "education", "health" and "care", never together as what EHC stands for
+    hillshire, trace = assistant.explain("How long do children in Hillshire wait for an EHC plan?")
+    assert not hillshire.answered and "absent: no paragraph of this scope uses EHC" in explain_text(trace)
+
+
+def test_a_common_word_with_a_capital_is_no_ones_name_when_the_library_writes_it_in_lower_case(tmp_path, tmp_index, embedder):
+    reports = {
+        ("riverside-2025.txt", "Riverside", "2025-03"): "1. Children in care speak at Corporate Parenting Forum meetings, "
+        "and leaders listen to them.\n",
+        ("hillshire-2025.txt", "Hillshire", "2025-06"): "1. Children in care in Hillshire meet the corporate parenting "
+        "forum each month.\n\n2. Councillor Priya Desai leads the work with children in care.\n",
+    }
+    assistant = _inspections(tmp_path, tmp_index, embedder, reports)
+    assert "Priya Desai" in assistant.ask("Who leads the work with children in care in Hillshire?").text
+    # Riverside's report names no one: "Corporate Parenting Forum" is three words another report writes in lower case
+    riverside = assistant.ask("Who leads the work with children in care in Riverside?")
+    assert not riverside.answered, riverside.text
+
+
 def files_cited(answer) -> set[str]:
     return {c.document.id.split("/")[-1] for c in answer.citations}
 
