@@ -242,7 +242,7 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
 
 
 # a question asking whose words something is ("who said that?", "who is saying ...?", "whose claim is it?")
-WHO_SAID_RE = re.compile(r"\bwho (?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
+WHO_SAID_RE = re.compile(r"\bwho (?:(?:was|is) it (?:that|who) )?(?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
 
 
 # capitalised words in a row, as names are written ("Councillor Erin Hill", "Director of Children's Services")

@@ -574,6 +574,9 @@ def test_a_question_asking_who_said_it_is_answered_with_the_speaker_s_words_not_
     answer = assistant.ask("Did Ofsted's 2016 inspection say the council already knew about the issues, or who said that?")
     assert answer.answered and PRESS_2016 in {c.document.id for c in answer.citations}
     assert any("We knew about the issues" in c.quote for c in answer.citations)
+    # ... and so when the question asks "who was it that said": a cleft sentence asks for the speaker too
+    answer = assistant.ask("Who was it that said in 2016 that the council knew about the issues: Ofsted's inspectors?")
+    assert any("We knew about the issues" in c.quote for c in answer.citations), answer.text
 
 
 def test_then_and_is_it_still_is_answered_from_that_year_and_from_later(assistant):
