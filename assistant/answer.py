@@ -30,7 +30,7 @@ from assistant.query import (
     said,
 )
 from assistant.records import Answer, Citation, Document, Hit
-from assistant.retrieve import Candidate, Filters, Retriever, content_terms
+from assistant.retrieve import Candidate, Filters, Retriever, content_terms, intent_match
 from assistant.voice import (
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
@@ -83,6 +83,7 @@ class Choice:
     dense: float = 0.0  # cosine similarity of the sentence to the question
     speaker: str = ""  # the words saying whose the sentence is: a quotation's speaker, a list's lead-in
     named: bool = False  # a labelled line ("Inspection dates: ...") that is all the question asks for
+    claim: bool = False  # it has the words the question quotes: where the claim asked about was made
 
 
 def short_heading(document: Document) -> str:
@@ -313,10 +314,13 @@ class Assistant:
         # the words the library also writes in lower case: no one's name ("the Children in Care Council", "Requires
         # Improvement")
         lowercase = self.index.lowercase_words() if intent.wants_person else frozenset()
+        quoted = [_plain(q) for q in intent.quoted]
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
-            if not _gives_what_is_asked(text, intent, candidate.document, w, lowercase):
+            # the sentence making the claim the question quotes is cited whoever made it and whatever else is asked
+            claim = any(q in _plain(text) for q in quoted)
+            if not claim and not _gives_what_is_asked(text, intent, candidate.document, w, lowercase):
                 continue
-            if counted and of_counted and _overlap(of_counted, sentence_terms, w=w) < w.words_answer:
+            if not claim and counted and of_counted and _overlap(of_counted, sentence_terms, w=w) < w.words_answer:
                 continue
             # in a grade or contact question every sentence left gives one, and a short row says enough:
             # "Overall effectiveness: Good", an email address on a line of its own
@@ -347,19 +351,27 @@ class Assistant:
             score = (w.sentence_dense * dense + w.sentence_words * min(1.0, graded)
                      + (1 - w.sentence_dense - w.sentence_words) * candidate.hit.score)
             voice = voice_match(text, candidate.document, intent, speaker)
-            if voice < 0:
+            if voice < 0 and not claim:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
-            score += w.voice_weight * voice
-            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker, named))
+            score += w.voice_weight * max(voice, 0)
+            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker, named, claim))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
             # one that merely mentions it ("we will use the review to ...") cannot
-            scored = [c for c in scored if _reports_findings(c.text, c.candidate.hit.paragraph.text, intent.findings_of)]
+            scored = [c for c in scored if c.claim or _reports_findings(c.text, c.candidate.hit.paragraph.text, intent.findings_of)]
         scored.sort(key=lambda c: c.score, reverse=True)
         return scored
 
     def select(self, intent: Intent, scored: list[Choice]) -> list[Choice]:
-        """The answer's sentences among the scored ones, or none when the best does not answer."""
+        """The answer's sentences among the scored ones, or none when the best does not answer; the sentence
+        making the claim the question quotes first, whoever made it."""
+        # ... its sayer's if the question names who said it ("a trade magazine said ...")
+        claim = max((c for c in scored if c.claim), key=lambda c: (intent_match(c.candidate.document, intent) > 0, c.score),
+                    default=None)
+        chosen = self._select(intent, [c for c in scored if c is not claim])
+        return [claim, *chosen] if claim else chosen
+
+    def _select(self, intent: Intent, scored: list[Choice]) -> list[Choice]:
         w = self.weights
         asked = self._subject(intent)
         # "when did ...": any year's document may tell the date, unless the question names the year or the document
@@ -583,6 +595,12 @@ def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weigh
     if intent.wants_person and not _names_someone(text, intent, lowercase):
         return False  # "who is the director of children's services?": "the director has been in post since 2012" does not say
     return True
+
+
+def _plain(text: str) -> str:
+    """A text's words, lower-cased, one space apart and at each end: a quotation is found in a sentence whatever
+    its punctuation or quote marks."""
+    return f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
 
 
 def _runs_on(terms: list[str], within: list[str]) -> bool:

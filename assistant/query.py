@@ -116,6 +116,7 @@ class Intent:
     place_words: tuple[str, ...] = ()  # stems of every council name in the library: they say where to look, not what about
     naming_words: tuple[str, ...] = ()  # stems naming a source ("the scrutiny panel report") or a voice set aside ("rather than the council"), not the subject
     documents: tuple[str, ...] = ()  # ids of the documents it names by what they are ("the monitoring visit")
+    quoted: tuple[str, ...] = ()  # the words it quotes ("made 'significant progress'"): a claim, whose own sentence it asks about
 
 
 def message_text(content) -> str:
@@ -242,6 +243,10 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
 
 
 # a question asking whose words something is ("who said that?", "who is saying ...?", "whose claim is it?")
+# a quotation in a question: its mark opens after a space and closes before a non-letter, so "the inspectors'
+# verdict" and "Kirklees's" are none; an apostrophe within ("the council's own") is part of it
+QUOTED_RE = re.compile(r"(?:^|(?<=[\s(]))['\u2018\"\u201c]([A-Za-z](?:[^'\u2018\u2019\"\u201c\u201d]|(?<=[A-Za-z])['\u2019](?=[A-Za-z]))*?)"
+                       r"['\u2019\"\u201d](?![A-Za-z])")
 WHO_SAID_RE = re.compile(r"\bwho (?:(?:was|is) it (?:that|who) )?(?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
 
 
@@ -416,6 +421,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         place_words=tuple(council_stems),
         naming_words=_naming_words(question, source_names) + _set_aside_words(lowered),
         documents=named_documents,
+        quoted=tuple(m.group(1) for m in QUOTED_RE.finditer(question) if len(m.group(1).split()) > 1),
     )
     if intent.over_time and not intent.wants_grade and of_the_whole_service(intent):
         intent = replace(intent, wants_grade=True)  # how the whole service changed: its judgements, first of all

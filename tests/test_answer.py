@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 OFSTED = "corpus/2024-ofsted-ilacs-inspection.txt"
 SCRUTINY = "corpus/2026-scrutiny-panel-progress-report.txt"
 PRESS_2016 = "corpus/2016-press-inadequate.txt"
+COUNCIL_2019 = "corpus/2019-council-response-to-ofsted.txt"
 
 
 @pytest.fixture(scope="module")
@@ -577,6 +578,19 @@ def test_a_question_asking_who_said_it_is_answered_with_the_speaker_s_words_not_
     # ... and so when the question asks "who was it that said": a cleft sentence asks for the speaker too
     answer = assistant.ask("Who was it that said in 2016 that the council knew about the issues: Ofsted's inspectors?")
     assert any("We knew about the issues" in c.quote for c in answer.citations), answer.text
+
+
+def test_a_claim_the_question_quotes_is_cited_where_it_was_made_whoever_made_it(assistant):
+    # the words are a cabinet member's, in the council's statement, though the question credits Ofsted with them
+    answer = assistant.ask("Was it Ofsted that wrote of 'much improved standards' in Kirklees in 2019?")
+    claims = [c for c in answer.citations if "much improved standards" in c.quote]
+    assert claims and {c.document.id for c in claims} == {COUNCIL_2019}, answer.text
+    # under its sayer's heading, not Ofsted's
+    assert "much improved standards" in answer.text.split("Kirklees Council (2019 statement):\n")[1].split("\n\n")[0]
+    # a councillor's words in a press story, though the question asks for a verdict, which a sentence giving no grade
+    # would otherwise not answer
+    answer = assistant.ask("Was it Ofsted's verdict in 2016 that the response to child sexual exploitation was 'a big plus'?")
+    assert any(c.document.id == PRESS_2016 and "is a big plus" in c.quote for c in answer.citations), answer.text
 
 
 def test_then_and_is_it_still_is_answered_from_that_year_and_from_later(assistant):
