@@ -242,11 +242,11 @@ def _when(question: str) -> tuple[re.Match | None, tuple[int, ...]]:
     return since_match, tuple(sorted(years))
 
 
-# a question asking whose words something is ("who said that?", "who is saying ...?", "whose claim is it?")
 # a quotation in a question: its mark opens after a space and closes before a non-letter, so "the inspectors'
 # verdict" and "Kirklees's" are none; an apostrophe within ("the council's own") is part of it
 QUOTED_RE = re.compile(r"(?:^|(?<=[\s(]))['\u2018\"\u201c]([A-Za-z](?:[^'\u2018\u2019\"\u201c\u201d]|(?<=[A-Za-z])['\u2019](?=[A-Za-z]))*?)"
                        r"['\u2019\"\u201d](?![A-Za-z])")
+# a question asking whose words something is ("who said that?", "who was it that said ...?", "whose claim is it?")
 WHO_SAID_RE = re.compile(r"\bwho (?:(?:was|is) it (?:that|who) )?(?:said|says|is saying|was saying|claims|claimed)\b|\bwhose (?:words|claim|view)\b")
 
 
