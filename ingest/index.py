@@ -119,6 +119,22 @@ def make_client(data_dir: Path, server: tuple[str, int] | None = None):
     return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=Settings(anonymized_telemetry=False))
 
 
+@dataclass(frozen=True)
+class _Lexical:
+    """The BM25 index and what was read from the paragraphs with it, as one process holds them."""
+    retriever: object | None  # bm25s.BM25, or None for an empty library
+    ids: list[str]  # paragraph record ids, in the retriever's order
+    fingerprint: str
+    frequencies: dict[str, int]  # stemmed word -> how many paragraphs use it
+    # each paragraph's version as a small integer, so that a search within some versions masks
+    # 100,000 paragraphs with one numpy call (a Python loop over them took 14 ms a search)
+    codes: dict[str, int]
+    version_codes: np.ndarray
+    abbreviations: object  # assistant.glossary.Abbreviations
+    designations: dict[str, dict[str, int]]  # version -> designation -> paragraphs calling the place by it alone
+    lowercase: frozenset[str]  # the words the paragraphs write in lower case
+
+
 @dataclass
 class _Embedded:
     """This process's one Chroma client for a data directory, shared by all its Index objects.
@@ -672,7 +688,7 @@ class Index:
         self.__dict__.pop("_lexical", None)
 
     @cached_property
-    def _lexical(self):
+    def _lexical(self) -> _Lexical:
         import bm25s
 
         meta_path = self.data_dir / LEXICAL_DIR / "meta.json"
@@ -680,27 +696,25 @@ class Index:
             self.rebuild_lexical()  # missing, or stale after an interrupted ingest
         meta = json.loads(meta_path.read_text())
         retriever = bm25s.BM25.load(str(self.data_dir / LEXICAL_DIR / "bm25")) if meta["ids"] else None
-        # each paragraph's version as a small integer, so that a search within some versions masks
-        # 100,000 paragraphs with one numpy call (a Python loop over them took 14 ms a search)
         codes: dict[str, int] = {}
         version_codes = np.array([codes.setdefault(_version_of(rid), len(codes)) for rid in meta["ids"]], dtype=np.int32)
         from assistant.glossary import Abbreviations
 
         frequencies = meta.get("frequencies", {})
-        return (retriever, meta["ids"], meta["fingerprint"], frequencies, (codes, version_codes),
-                Abbreviations(meta.get("abbreviations", {})), meta.get("designations", {}),
-                frozenset(meta["lowercase"]))
+        return _Lexical(retriever, meta["ids"], meta["fingerprint"], frequencies, codes, version_codes,
+                        Abbreviations(meta.get("abbreviations", {})), meta.get("designations", {}),
+                        frozenset(meta["lowercase"]))
 
     @_store_errors
     def abbreviations(self):
         """The abbreviations the indexed paragraphs define ("PAs": "personal advisers"), for adding to questions."""
-        return self._lexical[5]
+        return self._lexical.abbreviations
 
     @_store_errors
     def designations(self) -> dict[str, dict[str, int]]:
         """Document id -> how many of its paragraphs call its place by its designation alone ("City": 104, for
         "the City"), for `place_aliases`."""
-        by_version = self._lexical[6]
+        by_version = self._lexical.designations
         return {doc_id: by_version[entry["version"]] for doc_id, entry in self.entries().items()
                 if entry.get("version") in by_version}
 
@@ -708,17 +722,17 @@ class Index:
     def lowercase_words(self) -> frozenset[str]:
         """The words the indexed paragraphs write in lower case ("care", "requires"): a capitalised one is a
         common word with a capital, not someone's name."""
-        return self._lexical[7]
+        return self._lexical.lowercase
 
     @_store_errors
     def knows_term(self, stemmed: str) -> bool:
         """Whether any indexed paragraph uses this (stemmed) word."""
-        return stemmed in self._lexical[3]
+        return stemmed in self._lexical.frequencies
 
     @_store_errors
     def idf(self, stemmed: str) -> float:
         """Inverse document frequency of a (stemmed) word over the indexed paragraphs."""
-        frequencies, total = self._lexical[3], max(1, len(self._lexical[1]))
+        frequencies, total = self._lexical.frequencies, max(1, len(self._lexical.ids))
         return math.log(1 + (total - frequencies.get(stemmed, 0) + 0.5) / (frequencies.get(stemmed, 0) + 0.5))
 
     @_store_errors
@@ -726,9 +740,10 @@ class Index:
                        without: set[str] = frozenset()) -> dict[str, float]:
         """Paragraph record id -> BM25 score, for paragraphs of active (and allowed) versions, on the
         text's (stemmed) words except those `without`."""
-        if self._lexical[2] != self._fingerprint():
+        if self._lexical.fingerprint != self._fingerprint():
             self.__dict__.pop("_lexical", None)
-        retriever, ids, _, _, (codes, version_codes), *_ = self._lexical
+        lexical = self._lexical
+        retriever, ids, codes, version_codes = lexical.retriever, lexical.ids, lexical.codes, lexical.version_codes
         if retriever is None:
             return {}
         tokens = [t for t in tokenize([text])[0] if t in retriever.vocab_dict and t not in without]
