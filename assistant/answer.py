@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import repeat
 
+from assistant.glossary import runs_on
 from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, place_aliases, scopes
 from assistant.present import human_date
 from assistant.query import (
@@ -29,7 +30,7 @@ from assistant.query import (
     question_wording,
     said,
 )
-from assistant.records import Answer, Citation, Document, Hit
+from assistant.records import Answer, Citation, Document, Hit, Paragraph
 from assistant.retrieve import Candidate, Filters, Retriever, content_terms, intent_match
 from assistant.voice import (
     OFSTED_VOICE_RE,
@@ -111,7 +112,7 @@ def _who_and_when(document: Document) -> str:
 
 @lru_cache(maxsize=20_000)  # a follow-up compares every candidate sentence with every sentence said before
 def _shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    words = _words(text)
     return frozenset(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1)))
 
 
@@ -232,16 +233,19 @@ class Assistant:
             if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
                 continue
             spelled = [name, *definitions.get(name.rstrip("s"), ())]
-            if not any(self._uses(text, versions) for text in spelled):
+            if not any(self._writes(text, versions) for text in spelled):
                 absent.append(name)
         return absent
 
-    def _uses(self, text: str, versions: set[str]) -> bool:
-        """Whether some paragraph of those versions has the words of `text` one after another: a search finds
+    def _writes(self, text: str, versions: set[str]) -> bool:
+        """Whether some paragraph of those versions has the words of `text` one after another: the search finds
         paragraphs with any of them ("education, health and care" in every paragraph about care)."""
         terms = content_terms(text)
-        found = self.index.get_paragraphs(list(self.index.lexical_search(text, 5, allowed=versions)))
-        return any(_runs_on(terms, content_terms(p.text)) for p in found.values())
+        return any(runs_on(terms, content_terms(p.text)) for p in self._best_by_words(text, versions))
+
+    def _best_by_words(self, text: str, versions: set[str]) -> list[Paragraph]:
+        """The few paragraphs of those versions that BM25 finds nearest the words of `text`."""
+        return list(self.index.get_paragraphs(list(self.index.lexical_search(text, 5, allowed=versions))).values())
 
     def _places_not_held(self, question: str, documents: list[Document], described: str) -> list[str]:
         """Places the question names as places ("in Norfolk", "Norfolk's children's services") that are no
@@ -253,8 +257,7 @@ class Assistant:
         for name in dict.fromkeys(m.group("name") or m.group("name2") for m in PLACE_POSITION_RE.finditer(question)):
             if name.lower() in described or set(content_terms(name)) <= MONTH_WORDS:
                 continue
-            found = self.index.get_paragraphs(list(self.index.lexical_search(name, 5, allowed=versions)))
-            if not any(re.search(rf"\b{re.escape(name)}\b", p.text) for p in found.values()):  # as a name, capitalised
+            if not any(re.search(rf"\b{re.escape(name)}\b", p.text) for p in self._best_by_words(name, versions)):  # as a name, capitalised
                 absent.append(name)
         return absent
 
@@ -365,7 +368,7 @@ class Assistant:
     def select(self, intent: Intent, scored: list[Choice]) -> list[Choice]:
         """The answer's sentences among the scored ones, or none when the best does not answer; the sentence
         making the claim the question quotes first, whoever made it."""
-        # ... its sayer's if the question names who said it ("a trade magazine said ...")
+        # ... one in the documents the question names, if any (its sayer's: "a trade magazine said ..."; its year's)
         claim = max((c for c in scored if c.claim), key=lambda c: (intent_match(c.candidate.document, intent) > 0, c.score),
                     default=None)
         chosen = self._select(intent, [c for c in scored if c is not claim])
@@ -597,15 +600,15 @@ def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weigh
     return True
 
 
+def _words(text: str) -> list[str]:
+    """A text's words, lower-cased, without punctuation."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
 def _plain(text: str) -> str:
-    """A text's words, lower-cased, one space apart and at each end: a quotation is found in a sentence whatever
-    its punctuation or quote marks."""
-    return f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
-
-
-def _runs_on(terms: list[str], within: list[str]) -> bool:
-    """Whether `terms` come one after another somewhere in `within`."""
-    return any(within[i:i + len(terms)] == terms for i in range(len(within) - len(terms) + 1))
+    """A text's words one space apart and at each end: a quotation is found in a sentence whatever its
+    punctuation or quote marks."""
+    return f" {' '.join(_words(text))} "
 
 
 # a capitalised word or an abbreviation that is not a sentence's first word: a name

@@ -11,6 +11,7 @@ question the sources do not answer is still refused. The abbreviations the libra
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 # (everyday phrasing, the reports' terms for it). Patterns are matched case-insensitively on word
@@ -162,6 +163,11 @@ def content_stems(text: str) -> tuple[str, ...]:
     return tuple(tokenize([text])[0])
 
 
+def runs_on(terms: Sequence[str], within: Sequence[str]) -> bool:
+    """Whether `terms` come one after another somewhere in `within` (both lists, or both tuples)."""
+    return any(within[i:i + len(terms)] == terms for i in range(len(within) - len(terms) + 1))
+
+
 class Abbreviations:
     """The library's abbreviations, ready to add to questions: each one a question uses is followed by its
     definition, and each definition a question spells out by its abbreviation, if the reports write that alone
@@ -180,7 +186,7 @@ class Abbreviations:
         added = [f"{short} ({self.definitions[short][0]})" for short in used]
         stems = content_stems(question)
         for wanted, short in self.spelled_out:
-            if short not in used and any(stems[i:i + len(wanted)] == wanted for i in range(len(stems) - len(wanted) + 1)):
+            if short not in used and runs_on(wanted, stems):
                 used[short] = None
                 added.append(f"{short} {short}s")
         return f"{question} {' '.join(added)}" if added else question

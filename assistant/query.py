@@ -362,11 +362,14 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
                        and (named := named_places(message_text(m.get("content")), library, aliases))), [])
     if not years and re.search(r"\b(at the time|then|that year)\b", lowered) and history_years:
         years = history_years[:1]
-    # the years of the inspections of the council asked about (or of the home council)
-    about = {council_name(p) for p in places} or {home_place(documents)} - {""}
-    inspected = sorted({d.year for d in documents if d.kind == "inspection report" and d.year
-                        and (not about or council_name(d.place) in about)})
-    if (earlier_inspection := EARLIER_INSPECTION_RE.search(lowered)) and inspected:
+    # the years of the inspections of the council asked about (or of the home council), for a question naming one
+    earlier_inspection = EARLIER_INSPECTION_RE.search(lowered)
+    inspected = []
+    if earlier_inspection or since_match:
+        about = {council_name(p) for p in places} or {home_place(documents)} - {""}
+        inspected = sorted({d.year for d in documents if d.kind == "inspection report" and d.year
+                            and (not about or council_name(d.place) in about)})
+    if earlier_inspection and inspected:
         # "what did the earlier inspection say?": the one before the time the conversation (or else the latest
         # inspection) is of; "the first inspection": the oldest
         if earlier_inspection.group(1) in ("first", "original", "oldest"):
