@@ -363,7 +363,30 @@ class Assistant:
             # one that merely mentions it ("we will use the review to ...") cannot
             scored = [c for c in scored if c.claim or _reports_findings(c.text, c.candidate.hit.paragraph.text, intent.findings_of)]
         scored.sort(key=lambda c: c.score, reverse=True)
+        # (not in a grade question: there every sentence left gives a grade, and each year's table answers)
+        if _asks_change(intent) and not intent.wants_grade and scored:
+            scored = self._near_the_best(scored)
         return scored
+
+    def _near_the_best(self, scored: list[Choice]) -> list[Choice]:
+        """In a question over time, each other document's sentences scored also by their meaning's nearness to the
+        best sentence: what the question asks about, as one year's report wrote it, is what the other years' must
+        speak of ("was the weak supervision recording of 2016 still an issue in 2024?": the 2016 finding's words
+        say what to look for in 2024 better than the question's frame does)."""
+        best = scored[0]
+        vectors = best.candidate.sentence_vectors
+        if vectors is None or not 0 <= best.index < len(vectors):
+            return scored
+        anchor = vectors[best.index]
+        share = self.weights.best_meaning
+        rescored = []
+        for choice in scored:
+            own = choice.candidate.sentence_vectors
+            if choice.candidate.document.id != best.candidate.document.id and own is not None and 0 <= choice.index < len(own):
+                dense = (1 - share) * choice.dense + share * float(own[choice.index] @ anchor)
+                choice = replace(choice, dense=dense, score=choice.score + self.weights.sentence_dense * (dense - choice.dense))
+            rescored.append(choice)
+        return sorted(rescored, key=lambda c: c.score, reverse=True)
 
     def select(self, intent: Intent, scored: list[Choice]) -> list[Choice]:
         """The answer's sentences among the scored ones, or none when the best does not answer; the sentence

@@ -25,6 +25,7 @@ class Candidate:
     sentence_scores: np.ndarray  # cosine similarity of the question to each sentence
     document: Document
     heading_score: float | None = None  # of the question to the heading of a paragraph that is a list under it
+    sentence_vectors: np.ndarray | None = None  # each sentence's meaning, as sentence_scores compares it to the question's
 
 
 def intent_match(document: Document, intent: Intent) -> float:
@@ -114,7 +115,7 @@ class Retriever:
             if intent.latest and (document.year or 0) == newest:
                 score += w.intent_boost / 2
             hit = Hit(paragraph=paragraph, score=score, dense=dense_score, lexical=lexical_score)
-            candidates.append(Candidate(hit, sentence_scores, document, heading_score))
+            candidates.append(Candidate(hit, sentence_scores, document, heading_score, vectors.get(key)))
         candidates.sort(key=lambda c: c.hit.score, reverse=True)
         if can_answer is not None:
             # a paragraph giving no sum cannot answer "how much was spent?" however near its words: the

@@ -38,6 +38,8 @@ class Weights:
                                    "select")
     sentence_words: float = number(0.25, "share from the question's subject words it uses (IDF-weighted); the rest "
                                    "is its paragraph's retrieval score", "select")
+    best_meaning: float = number(0.5, "in a question over time, share of another document's sentence's meaning score "
+                                 "from its nearness to the best sentence rather than to the question", "select")
     answer_floor: float = number(0.40, "a best sentence scoring below this does not answer: refuse", "select")
     words_answer: float = number(0.6, "a sentence using this share of the question's subject words is on the subject "
                                  "(a cover sheet answers only such questions)", "select")

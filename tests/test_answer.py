@@ -319,6 +319,26 @@ def test_how_a_figure_moved_since_is_answered_by_a_later_report_telling_it_in_wo
     assert answer.answered and any(c.document.year == 2024 and "steadily increasing" in c.quote for c in answer.citations)
 
 
+def test_a_later_report_is_searched_for_what_the_earlier_one_found_not_for_the_question_s_frame(tmp_path, tmp_index, embedder):
+    inspection = {"title": "Inspection of Riverside children's services", "publisher": "Ofsted", "kind": "inspection report"}
+    _ingest_text(tmp_path, tmp_index, embedder, "Riverside inspection\n\n1. Most social workers have manageable caseloads "
+                 "and know their children well.\n\n2. Supervision of social workers is regular, but records of supervision "
+                 "are not always kept up to date. Some supervision records do not show the discussions that social workers "
+                 "describe.\n", "2016.txt", {**inspection, "date": "2016-05"})
+    _ingest_text(tmp_path, tmp_index, embedder, "Riverside inspection\n\n1. Since the last inspection in 2016, leaders have "
+                 "made steady progress.\n\n2. Social workers say that high caseloads are still an issue in the assessment "
+                 "team, and some teams still use agency staff.\n\n3. Children's plans are kept up to date and are reviewed "
+                 "on time.\n\n4. Supervision of social workers is frequent, and the records of supervision are thorough.\n",
+                 "2024.txt", {**inspection, "date": "2024-05"})
+    answer, trace = Assistant(tmp_index, embedder).explain(
+        "Back in 2016 Riverside's supervision notes for social workers weren't always kept up to date. Was that still an issue in 2024?")
+    assert answer.answered
+    # the question's "still an issue" is nearer the caseloads sentence; what 2016 found is nearer 2024's on supervision
+    scored = next(rec for stage, rec in trace if stage == "score")
+    best_of_2024 = next(c for c in scored if c.candidate.document.year == 2024)
+    assert best_of_2024.text.startswith("Supervision of social workers is frequent")
+
+
 def test_a_grade_that_went_up_is_quoted_from_each_report_though_both_say_it_in_the_same_words(tmp_path, tmp_index, embedder):
     inspection = {"title": "Inspection of Riverside children's services", "publisher": "Ofsted", "kind": "inspection report"}
     for year, grade in (("2018", "Requires improvement"), ("2024", "Good")):
