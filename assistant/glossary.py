@@ -68,7 +68,7 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"(?:one|the same|a new) (?:social )?worker|sticks? with (?:them|him|her|you)|start again with", "consistent enduring relationships consistency"),
     # an adult who works with children posing a risk to them: the local authority designated officer's work
     (r"(?:teachers?|carers?|staff|adults?|professionals?|(?:youth|care) workers?|coach(?:es)?)(?: or (?:a |an )?[\w ]{1,20}?)? "
-     r"(?:might|may|could) (?:be|pose) (?:a )?(?:danger|risk|threat)|allegations? against (?:staff|teachers?|carers?|professionals?|adults?)",
+     r"(?:might|may|could) (?:be|pose) (?:a )?(?:danger|risk|threat)|allegations? (?:(?:made|raised) )?(?:against|about) (?:staff|teachers?|carers?|professionals?|adults?)",
      "local authority designated officer allegations against professionals"),
     (r"mov(?:e|es|ed|ing) (?:away|elsewhere|to (?:another|a different) (?:town|area|city|part of the country))|"
      r"liv(?:e|es|ing) (?:elsewhere|further away|in (?:another|a different) (?:town|area|city))", "outside the area out of area"),

@@ -549,6 +549,9 @@ def test_an_adult_who_works_with_children_posing_a_risk_is_the_designated_office
     # the report: "The local authority designated officer service is effective, ... children at risk of harm from professionals"
     answer = assistant.ask("What happens in Kirklees when a youth worker may pose a risk to children?")
     assert answer.answered and (OFSTED, "19") in cited(answer), answer.text
+    # ... and when an allegation is made against one
+    answer = assistant.ask("How does Kirklees deal with allegations made against staff who work with children?")
+    assert answer.answered and (OFSTED, "19") in cited(answer), answer.text
 
 
 def test_keeping_the_same_worker_is_the_reports_consistent_relationships(assistant):
