@@ -318,6 +318,7 @@ class Assistant:
         # Improvement")
         lowercase = self.index.lowercase_words() if intent.wants_person else frozenset()
         quoted = [_plain(q) for q in intent.quoted]
+        asked_in = content_terms(intent.retrieval_text)
         for (candidate, i, text), sentence_terms in zip(sentences, terms):
             # the sentence making the claim the question quotes is cited whoever made it and whatever else is asked
             claim = any(q in _plain(text) for q in quoted)
@@ -341,7 +342,8 @@ class Assistant:
             # does: "did she say anything about homeless young people?" after a question naming her
             speaker = self._speaker(candidate, max(i, 0), run_on_from)
             section_terms = sections[candidate.hit.paragraph.key] | (set(content_terms(speaker)) if speaker else set())
-            named_fact = _asks_for_label(text, wording, w)
+            # ... or the list under a heading the question asks in the heading's own words ("what needs to improve?")
+            named_fact = _asks_for_label(text, wording, w) or i == WHOLE_LIST and _asks_in_words(candidate.hit.paragraph.section, asked_in)
             # ... and the question asks for the kind of fact it gives, a date or a grade ("when were the inspection
             # dates?"), not about something its words name ("what did the lead inspector say about X?")
             # ... or, in a question about a grade of no named area, the overall judgement: the grade asked for
@@ -600,6 +602,12 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     label = LABEL_RE.match(sentence)
     terms = content_terms(label.group(1)) if label else []
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
+
+
+def _asks_in_words(heading: str, asked_in: list[str]) -> bool:
+    """Does the question ask what a heading of three words or more asks, in its words one after another?"""
+    terms = content_terms(heading)
+    return len(terms) >= 3 and runs_on(terms, asked_in)
 
 
 def _gives_what_is_asked(text: str, intent: Intent, document: Document, w: Weights, lowercase: set[str] = frozenset()) -> bool:

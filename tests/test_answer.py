@@ -105,6 +105,13 @@ def test_a_list_under_a_heading_answers_what_the_heading_asks(assistant):
         assert item in answer.text
 
 
+def test_a_list_is_cited_when_the_question_asks_in_its_heading_s_words_though_other_sentences_use_them(assistant):
+    # "areas for improvement" is asked as "what needs to improve"; the summary's "services have improved"
+    # and the paragraphs on the service as a whole are nearer the question's other words
+    answer = assistant.ask("What were the areas for improvement in Kirklees's 2024 children's services inspection?")
+    assert (OFSTED, "What needs to improve?") in cited(answer), answer.text
+
+
 def test_a_lead_in_is_quoted_with_the_list_it_introduces(assistant):
     answer = assistant.ask("What strengths did Ofsted highlight in 2019?")
     listed = [c for c in answer.citations if "outlined a number of strengths" in c.quote]
