@@ -376,16 +376,16 @@ class Assistant:
         speak of ("was the weak supervision recording of 2016 still an issue in 2024?": the 2016 finding's words
         say what to look for in 2024 better than the question's frame does)."""
         best = scored[0]
-        vectors = best.candidate.sentence_vectors
-        if vectors is None or not 0 <= best.index < len(vectors):
+        anchor = _sentence_vector(best)
+        if anchor is None:
             return scored
-        anchor = vectors[best.index]
         share = self.weights.best_meaning
         rescored = []
         for choice in scored:
-            own = choice.candidate.sentence_vectors
-            if choice.candidate.document.id != best.candidate.document.id and own is not None and 0 <= choice.index < len(own):
-                dense = (1 - share) * choice.dense + share * float(own[choice.index] @ anchor)
+            own = _sentence_vector(choice)
+            if choice.candidate.document.id != best.candidate.document.id and own is not None:
+                dense = (1 - share) * choice.dense + share * float(own @ anchor)
+                # the score is linear in the meaning's share (score_sentences): only that part changes
                 choice = replace(choice, dense=dense, score=choice.score + self.weights.sentence_dense * (dense - choice.dense))
             rescored.append(choice)
         return sorted(rescored, key=lambda c: c.score, reverse=True)
@@ -602,6 +602,13 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     label = LABEL_RE.match(sentence)
     terms = content_terms(label.group(1)) if label else []
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
+
+
+def _sentence_vector(choice: Choice):
+    """The chosen sentence's vector, or None for a list taken whole (matched on its heading) or a paragraph
+    whose sentences have none."""
+    vectors = choice.candidate.sentence_vectors
+    return vectors[choice.index] if vectors is not None and 0 <= choice.index < len(vectors) else None
 
 
 def _asks_in_words(heading: str, asked_in: list[str]) -> bool:
