@@ -573,17 +573,20 @@ class Index:
     @_store_errors
     def get_paragraphs(self, keys: list[str]) -> dict[str, Paragraph]:
         """Paragraphs by record id ("version#order"), cached."""
-        missing = [k for k in keys if k not in self._paragraph_cache]
+        found = _kept(self._paragraph_cache, keys)
+        missing = [k for k in keys if k not in found]
         if missing:
             got = self.collection("paragraphs").get(ids=missing, include=["documents", "metadatas"])
             for rid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                self._paragraph_cache[rid] = _paragraph(text, meta)
-        return _kept(self._paragraph_cache, keys)
+                found[rid] = self._paragraph_cache[rid] = _paragraph(text, meta)
+        # from what was found, not the cache again: adding the missing ones may have evicted some that were kept
+        return {key: found[key] for key in keys if key in found}
 
     @_store_errors
     def sentence_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
         """Each paragraph's sentence vectors, (n, 384), stored at ingest (and kept: a record never changes)."""
-        paragraphs = self.get_paragraphs([k for k in keys if k not in self._sentence_vector_cache])
+        found = _kept(self._sentence_vector_cache, keys)
+        paragraphs = self.get_paragraphs([k for k in keys if k not in found])
         # by record id ("version#order.sN"), vectors only: a metadata filter costs several times more at
         # 10,000 paragraphs, and reading each record's metadata costs more than its vector
         ids = [f"{key}.s{n}" for key, paragraph in paragraphs.items() for n in range(len(paragraph.sentences))]
@@ -594,8 +597,10 @@ class Index:
                 paragraph, n = rid.rsplit(".s", 1)
                 rows.setdefault(paragraph, []).append((int(n), vector))
             for key, row in rows.items():
-                self._sentence_vector_cache[key] = np.asarray([v for _, v in sorted(row, key=lambda x: x[0])], dtype=np.float32)
-        return _kept(self._sentence_vector_cache, keys)
+                vectors = np.asarray([v for _, v in sorted(row, key=lambda x: x[0])], dtype=np.float32)
+                found[key] = self._sentence_vector_cache[key] = vectors
+        # (as in get_paragraphs: the cache may have forgotten some of those it held when this began)
+        return {key: found[key] for key in keys if key in found}
 
     @_store_errors
     def dense_search(self, vector: np.ndarray, k: int, where: dict | None = None,

@@ -48,6 +48,21 @@ def test_every_citation_is_a_real_whole_paragraph_and_its_quote_stands_in_it(ass
         assert f"[{citation.marker}]" in answer.text
 
 
+def test_a_question_is_answered_the_same_after_other_questions_have_filled_the_caches(assistant, corpus_index, embedder):
+    """A long-running app forgets the oldest paragraphs and vectors it read: one it still held when a question
+    began must not go missing from that question's candidates when newer ones push it out."""
+    from ingest.index import Bounded, Index
+
+    question = "How good is the supervision of social workers?"
+    fresh = assistant.ask(question)
+    index = Index(corpus_index.data_dir)
+    index._paragraph_cache, index._sentence_vector_cache = Bounded(60), Bounded(30)  # a question's worth or so
+    busy = Assistant(index, embedder)
+    for other in ("How stable is the social work workforce?", "How are children at risk of exploitation helped?", question):
+        again = busy.ask(other)
+    assert fresh.answered and again.text == fresh.text and cited(again) == cited(fresh)
+
+
 def test_the_answer_names_publisher_and_year(assistant):
     answer = assistant.ask("What did the 2024 inspection say about young carers?")
     assert answer.answered
