@@ -33,10 +33,10 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 # ... and its indefinite pronouns and modal verbs, which the stopword list lacks: "did she say anything about X?"
-# and "what must Hackney improve about X?" are about X
+# and "what must Hackney improve about X?" are about X; and "one" standing for a noun ("the latest one")
 SOURCE_WORDS |= set(stem_words(["anything", "anyone", "anybody", "anywhere", "something", "someone", "somebody", "somewhere",
                                  "everything", "everyone", "everybody", "everywhere", "nothing", "nobody", "nowhere",
-                                 "must", "might", "ought", "shall"]))
+                                 "must", "might", "ought", "shall", "one", "ones"]))
 # a question about a judgement that names no grade, and the grades an answer to it gives
 JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating", "ratings", "rated", "grade", "grades",
                    "graded", "verdict", "verdicts")

@@ -167,6 +167,14 @@ def test_a_rating_over_time_is_answered_with_each_year_s_grade(assistant):
     assert answer.text.index("(2024") < answer.text.index("(2019") < answer.text.index("(2016")  # newest first
 
 
+def test_the_whole_service_over_time_named_as_the_latest_one_is_answered_with_grades(assistant):
+    # "the latest one" is an inspection, not a subject of its own: the question asks of the whole service
+    answer = assistant.ask("Did Kirklees's children's services go downhill or improve between the 2016 inspection and the latest one?")
+    assert (OFSTED, "judgements") in cited(answer)
+    grades = ("outstanding", "good", "requires improvement", "require improvement", "inadequate")
+    assert all(any(g in c.quote.lower() for g in grades) for c in answer.citations)
+
+
 def test_an_empty_question_gets_a_clear_message(assistant):
     answer = assistant.ask("   ")
     assert not answer.answered and "question" in answer.text.lower()
