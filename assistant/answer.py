@@ -347,7 +347,7 @@ class Assistant:
             # ... and the question asks for the kind of fact it gives, a date or a grade ("when were the inspection
             # dates?"), not about something its words name ("what did the lead inspector say about X?")
             # ... or, in a question about a grade of no named area, the overall judgement: the grade asked for
-            named = named_fact and (intent.wants_date or intent.wants_grade) or headline and (
+            named = named_fact and (intent.wants_date or intent.wants_grade or intent.wants_person) or headline and (
                 OVERALL in sentence_terms or not sentence_terms - headline_words)
             overlap = 1.0 if named_fact or named else _overlap(asked, sentence_terms, section_terms, w=w)
             # a grade the sentence states is the judgement asked about (scored so, but it is no subject word:

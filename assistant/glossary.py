@@ -38,6 +38,8 @@ LAY_TERMS: list[tuple[str, str]] = [
     (r"workloads?|how busy|too many cases|number of cases|swamped|over-?worked|over-?loaded|over-?stretched|burn(?:ed|t)[- ]out",
      "caseloads"),
     (r"bosses|people in charge|those in charge|(?:people|those) running", "leaders leadership managers"),
+    # who led an inspection: the report names its lead inspector ("led" is no stem of "lead")
+    (r"\bled (?:[\w'\u2019]+ ){0,3}(?:inspections?|visits?)\b", "lead inspector"),
     (r"after hours|at night|(?:at|over) (?:the )?weekends?|out of office hours", "out-of-hours emergency duty"),
     (r"run(?:s|ning)? away|runaways?", "missing"),
     (r"care homes?|kids'? homes?", "children's homes residential"),

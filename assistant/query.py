@@ -268,7 +268,8 @@ def name_candidates(text: str) -> list[str]:
 
 # a question asking who holds a role or did a thing ("who is the director of children's services?", "who led the
 # inspection?"): a person, whom an answer must name
-WHO_IS_RE = re.compile(r"\bwho (?:is|was|are|were) (?:the|its|their)\b|\bwho (?:led|leads|heads|headed|chairs|chaired)\b", re.I)
+WHO_IS_RE = re.compile(r"\bwho (?:is|was|are|were) (?:the|its|their)\b|\b(?:who|which [a-z]+) (?:led|leads|heads|headed|chairs|chaired)\b"
+                       r"|\bwhat(?:'s|\u2019s| is| was) the name of\b|^\W*name the\b", re.I)
 
 
 def is_follow_up(question: str) -> bool:

@@ -481,6 +481,32 @@ def test_a_question_asking_who_is_answered_only_by_a_sentence_naming_someone(tmp
     assert chair.answered and {c.document.title for c in chair.citations} == {"The board"}
 
 
+LED_REPORT = """Inspection of Riverside local authority children's services
+
+Inspection dates: 3 to 14 March 2025
+Lead inspector: Jane Example, His Majesty's Inspector
+
+1. Since May 2024, the director of children's services has led a programme of change in Riverside.
+2. Leaders in Riverside know their services well and lead improvement with determination.
+3. Children in care live in stable homes and see their social workers often.
+"""
+
+
+def test_who_led_an_inspection_is_answered_by_its_lead_inspector_alone(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, LED_REPORT, "riverside-2025.txt",
+                 {"title": "Inspection of Riverside", "publisher": "Ofsted", "kind": "inspection report", "date": "2025-04"})
+    answer = Assistant(tmp_index, embedder).ask("Who led the 2025 inspection of Riverside?")
+    # the director who "has led a programme of change" did not lead the inspection
+    assert answer.answered and [c.quote for c in answer.citations] == ["Lead inspector: Jane Example, His Majesty's Inspector"]
+
+
+def test_which_inspector_led_an_inspection_the_library_names_no_lead_inspector_for_is_refused(assistant):
+    # the bundled corpus has the 2019 inspection only as the council's statement and a trade paper's story of it
+    assert not assistant.ask("Which inspector led the 2019 Ofsted inspection?").answered
+    led = assistant.ask("Which inspector led the 2024 Ofsted inspection?")
+    assert cited(led) == {(OFSTED, "details")}
+
+
 def test_the_same_question_asked_of_an_earlier_year_is_answered_with_that_year_s_grade(assistant):
     first = assistant.ask("What grade did Ofsted give Kirklees overall in 2024?")
     history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
