@@ -49,6 +49,7 @@ from ingest.index import stem_words, tokenize
 
 WHOLE_LIST = -1  # the sentence number of a choice quoting all of a paragraph that is a list under a heading
 COVER_SHEET = "details"  # the label of a report's cover-sheet facts (meeting, date, sign-off)
+JUDGEMENTS = "judgements"  # ... and of an inspection report's grades, a line for each
 NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|"
                        r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|dozen|half)\b", re.I)
 DATE_RE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d)\b", re.I)
@@ -536,7 +537,7 @@ class Assistant:
             groups = sorted(by_document.values(), key=lambda cs: (cs[0].candidate.document.date or ""), reverse=True)
             ordered += groups
             for group in groups:
-                group.sort(key=lambda c: (c.candidate.hit.paragraph.order, c.index))
+                group.sort(key=_reading_order)
                 parts, quoting = [], ""
                 for choice in group:
                     key = choice.candidate.hit.paragraph.key
@@ -593,6 +594,14 @@ PLACE_POSITION_RE = re.compile(
     r"\b(?:in|of|for|at|about|from|across)\s+(?:the\s+)?(?P<name>[A-Z][a-z][\w-]*(?:\s+(?:and\s+)?[A-Z][a-z][\w-]*)*)(?=['\u2019]s\b|\W|$)"
     r"|\b(?P<name2>[A-Z][a-z][\w-]*(?:\s+(?:and\s+)?[A-Z][a-z][\w-]*)*)(?:['\u2019]s)?\s+(?:(?:City |County |Borough )?Council|children['\u2019]s services)\b")
 LABEL_RE = re.compile(r"^\s*([A-Za-z][\w' ]{2,40}?):\s+\S")  # "Lead inspector: Jane Example", "Overall effectiveness: Good"
+
+
+def _reading_order(choice: Choice) -> tuple:
+    """Where a chosen sentence stands in its document's part of the answer: in the paragraph's order, but the
+    lines of a cover sheet or a table of grades ("The experiences and progress of children in care: Good") best
+    first, since each says a thing of its own and the one asked for should not come after its neighbour."""
+    labelled = choice.candidate.hit.paragraph.label in (COVER_SHEET, JUDGEMENTS)
+    return choice.candidate.hit.paragraph.order, -choice.score if labelled else choice.index
 
 
 def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:

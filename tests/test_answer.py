@@ -175,6 +175,15 @@ def test_the_whole_service_over_time_named_as_the_latest_one_is_answered_with_gr
     assert all(any(g in c.quote.lower() for g in grades) for c in answer.citations)
 
 
+@pytest.mark.parametrize("question, line", [
+    ("What grade did the experiences of children in care get in 2024?", "The experiences and progress of children in care: Good"),
+    ("What was the care leavers judgement in 2024?", "The experiences and progress of care leavers: Requires improvement to be good"),
+])
+def test_the_grade_asked_for_is_the_first_line_of_the_answer_whatever_its_place_in_the_table(assistant, question, line):
+    answer = assistant.ask(question)
+    assert answer.text.split("\n")[1].startswith(line)
+
+
 def test_an_empty_question_gets_a_clear_message(assistant):
     answer = assistant.ask("   ")
     assert not answer.answered and "question" in answer.text.lower()
