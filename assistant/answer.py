@@ -10,7 +10,16 @@ from functools import lru_cache
 from itertools import repeat
 
 from assistant.glossary import runs_on
-from assistant.places import Scope, council_name, heading_place, home_note, not_in_library, place_aliases, scopes
+from assistant.places import (
+    Scope,
+    council_name,
+    heading_place,
+    home_note,
+    not_in_library,
+    place_aliases,
+    scopes,
+    shown_place,
+)
 from assistant.present import human_date
 from assistant.query import (
     ASKED_FACTS,
@@ -207,7 +216,7 @@ class Assistant:
         places = tuple(scope.place for scope, _ in sections if scope.place)
         if not any(choices for _, choices in sections):
             return candidates, self._not_answered(question, intent, candidates, note, places)
-        return candidates, self._compose(question, sections, note, places)
+        return candidates, self._compose(question, sections, documents, note, places)
 
     # -- choosing sentences ---------------------------------------------------------------------
 
@@ -517,8 +526,8 @@ class Assistant:
 
     # -- writing the answer ------------------------------------------------------------------------
 
-    def _compose(self, question: str, sections: list[tuple[Scope, list[Choice]]], note: str = "",
-                 places: tuple[str, ...] = ()) -> Answer:
+    def _compose(self, question: str, sections: list[tuple[Scope, list[Choice]]], documents: list[Document],
+                 note: str = "", places: tuple[str, ...] = ()) -> Answer:
         """The chosen sentences under a heading per document, newest first; several councils each in turn,
         and a line for a council whose documents do not answer."""
         w = self.weights
@@ -529,7 +538,7 @@ class Assistant:
         ordered: list[list[Choice]] = []
         for scope, choices in sections:
             if not choices:
-                lines.append(f"The documents about {scope.place} do not answer this question.")
+                lines.append(f"The documents about {shown_place(scope.place, documents)} do not answer this question.")
                 continue
             by_document: dict[str, list[Choice]] = {}
             for choice in choices[:share] if len(sections) > 1 else choices:

@@ -173,10 +173,18 @@ def _with_places(filters: Filters, places: tuple[str, ...], titled: tuple[str, .
     return Filters(filters.documents, filters.publishers, filters.years, places, titled)
 
 
+def shown_place(council: str, documents) -> str:
+    """A council as an answer names it: as its documents do when they all give it one name ("City of London",
+    whose council name, "London", is also a region of many councils), else by its council name ("Bradford", for
+    "City of Bradford" and "Bradford Children and Families Trust")."""
+    places = councils(documents).get(council, ())
+    return places[0] if len(places) == 1 else council
+
+
 def describe_library(documents, leave_out: str = "") -> str:
     """The councils the library holds documents about, with how many each: "Barnet (2), Kirklees (5)"."""
     counts = Counter(council_name(d.place) for d in documents if d.place and council_name(d.place) != leave_out)
-    return ", ".join(f"{place} ({n})" for place, n in sorted(counts.items()))
+    return ", ".join(f"{place} ({n})" for place, n in sorted((shown_place(p, documents), n) for p, n in counts.items()))
 
 
 def home_note(scope: Scope, documents) -> str:
@@ -185,7 +193,7 @@ def home_note(scope: Scope, documents) -> str:
     if not scope.home or not others:
         return ""
     councils = "council" if others == 1 else "councils"
-    return (f"Answered for {scope.place}, the home council; the library also holds documents about {others} other "
+    return (f"Answered for {shown_place(scope.place, documents)}, the home council; the library also holds documents about {others} other "
             f"{councils}: name one in the question to ask about it.")
 
 

@@ -151,6 +151,18 @@ def test_one_councils_reports_are_one_council_whatever_name_each_gives():
     assert [d.id for d in documents if bradford.filters.allows(d)] == ["a.pdf", "b.pdf"]
 
 
+def test_a_council_is_named_as_its_documents_name_it_where_its_council_name_is_a_region():
+    from assistant.places import not_in_library
+
+    documents = [Document("a.pdf", "Inspection of Bradford", "Ofsted", "inspection report", "2014", place="City of Bradford"),
+                 Document("b.pdf", "Inspection of Bradford", "Ofsted", "inspection report", "2026",
+                          place="Bradford Children and Families Trust"),
+                 Document("c.pdf", "Inspection of the City of London", "Ofsted", "inspection report", "2024", place="City of London")]
+    # "London" alone would be the region of many councils; Bradford's reports give it two names, and it is Bradford
+    assert not_in_library(["Leeds"], documents) == ("No document about Leeds is in the library. It holds documents about "
+                                                    "Bradford (2), City of London (1).")
+
+
 @pytest.mark.parametrize("question", ["Was Testshire rated good overall?", "How did Ofsted rate Testshire's services overall?"])
 def test_a_question_about_a_grade_is_answered_with_the_grade_given_even_when_it_names_one(two_councils, question):
     answer = two_councils.ask(question)
