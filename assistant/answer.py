@@ -25,9 +25,10 @@ from assistant.query import (
     ASKED_FACTS,
     FUTURE_RE,
     GRADE_RE,
-    GRADES,
+    GRADE_TERMS,
     JUDGEMENT_TERMS,
     MONTH_WORDS,
+    OVERALL,
     SERVICE_TERMS,
     Intent,
     analyse,
@@ -74,8 +75,6 @@ NOT_FIGURES_RE = re.compile(r"\b(19|20)\d\d\b|\b(?:aged?|ages|age of)\s+\d+(?:\s
 LIST_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
 STATED_RE = re.compile(rf"{GRADE_RE.pattern}|\d[\d,.]*", re.I)  # a grade or a figure a sentence states
 RELATIVE_DATE_RE = re.compile(r"\b(this (morning|afternoon|week|month|year)|today|yesterday|last (week|month))\b", re.I)
-OVERALL = tokenize(["overall"])[0][0]
-GRADE_TERMS = set(tokenize([GRADES])[0])
 ADJECTIVE_RE = re.compile(r"[ -]+[a-z]")  # "good progress": an adjective, not Ofsted's "good"
 NEGATED_RE = re.compile(r"\b(no longer|not|never)\W+(\w+\W+){0,2}$", re.I)
 # endings that make a word of the same family from a short stem ("judg" -> "judgement"); a bare

@@ -55,6 +55,8 @@ SERVICE_RE = re.compile(r"\b(?:children['\u2019]?s? )?(?:social care|social work
 SERVICE_TERMS = set(tokenize(["children's services social care"])[0])
 GRADE_RE = re.compile(r"\b(outstanding|good|requires? improvement|inadequate)\b", re.I)
 GRADES = "outstanding good requires improvement inadequate"
+GRADE_TERMS = set(tokenize([GRADES])[0])
+OVERALL = tokenize(["overall"])[0][0]
 # what speaks of a time still to come: the future in English grammar, and the words that schedule
 FUTURE_RE = re.compile(r"\b(will|shall|going to|next|upcoming|(is|are) due|planned|scheduled|expected to)\b", re.I)
 
@@ -467,7 +469,9 @@ def of_the_whole_service(intent: Intent) -> bool:
     less the service's name, all words of its frame or of judging?"""
     texts = [SERVICE_RE.sub(" ", intent.own_text), SERVICE_RE.sub(" ", intent.retrieval_text)]
     # "have Barnet's children's services got better since 2017?": the change asked about is no area
-    return not {t for terms in tokenize(texts) for t in terms} - frame_words(intent) - JUDGEMENT_TERMS - set(intent.change_words)
+    # ... nor is the grade it asks after ("was it rated good?") nor "overall"
+    asked = {t for terms in tokenize(texts) for t in terms} - frame_words(intent) - JUDGEMENT_TERMS - set(intent.change_words)
+    return not asked - GRADE_TERMS - {OVERALL}
 
 
 # "how many independent flats has ...": the words after "how many" up to the verb name what is counted

@@ -184,6 +184,13 @@ def test_the_grade_asked_for_is_the_first_line_of_the_answer_whatever_its_place_
     assert answer.text.split("\n")[1].startswith(line)
 
 
+def test_whether_the_service_was_judged_a_grade_overall_is_answered_with_its_overall_judgement(assistant):
+    # the grade asked after and "overall" are no area of the service: the question is about the whole of it
+    answer = assistant.ask("Overall, were Kirklees's children's services judged good in the 2024 inspection?")
+    assert "Overall effectiveness: Good" in answer.text
+    assert "The experiences and progress of" not in answer.text
+
+
 def test_an_empty_question_gets_a_clear_message(assistant):
     answer = assistant.ask("   ")
     assert not answer.answered and "question" in answer.text.lower()
