@@ -13,6 +13,7 @@ from assistant.glossary import runs_on
 from assistant.places import (
     Scope,
     council_name,
+    councils,
     heading_place,
     home_note,
     not_in_library,
@@ -537,7 +538,7 @@ class Assistant:
         ordered: list[list[Choice]] = []
         for scope, choices in sections:
             if not choices:
-                lines.append(f"The documents about {shown_place(scope.place, documents)} do not answer this question.")
+                lines.append(f"The documents about {shown_place(scope.place, councils(documents))} do not answer this question.")
                 continue
             by_document: dict[str, list[Choice]] = {}
             for choice in choices[:share] if len(sections) > 1 else choices:

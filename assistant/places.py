@@ -173,28 +173,30 @@ def _with_places(filters: Filters, places: tuple[str, ...], titled: tuple[str, .
     return Filters(filters.documents, filters.publishers, filters.years, places, titled)
 
 
-def shown_place(council: str, documents) -> str:
-    """A council as an answer names it: as its documents do when they all give it one name ("City of London",
-    whose council name, "London", is also a region of many councils), else by its council name ("Bradford", for
-    "City of Bradford" and "Bradford Children and Families Trust")."""
-    places = councils(documents).get(council, ())
+def shown_place(council: str, library: dict[str, tuple[str, ...]]) -> str:
+    """A council as an answer names it (`library`: `councils(documents)`): as its documents do when they all give
+    it one name ("City of London", whose council name, "London", is also a region of many councils), else by its
+    council name ("Bradford", for "City of Bradford" and "Bradford Children and Families Trust")."""
+    places = library.get(council, ())
     return places[0] if len(places) == 1 else council
 
 
 def describe_library(documents, leave_out: str = "") -> str:
     """The councils the library holds documents about, with how many each: "Barnet (2), Kirklees (5)"."""
     counts = Counter(council_name(d.place) for d in documents if d.place and council_name(d.place) != leave_out)
-    return ", ".join(f"{place} ({n})" for place, n in sorted((shown_place(p, documents), n) for p, n in counts.items()))
+    library = councils(documents)
+    return ", ".join(f"{place} ({n})" for place, n in sorted((shown_place(p, library), n) for p, n in counts.items()))
 
 
 def home_note(scope: Scope, documents) -> str:
     """For an answer about the home council in a library holding others, a line saying so."""
-    others = len([p for p in library_places(documents) if p != scope.place])
+    library = councils(documents)
+    others = len([p for p in library if p != scope.place])
     if not scope.home or not others:
         return ""
-    councils = "council" if others == 1 else "councils"
-    return (f"Answered for {shown_place(scope.place, documents)}, the home council; the library also holds documents about {others} other "
-            f"{councils}: name one in the question to ask about it.")
+    noun = "council" if others == 1 else "councils"
+    return (f"Answered for {shown_place(scope.place, library)}, the home council; the library also holds documents about {others} other "
+            f"{noun}: name one in the question to ask about it.")
 
 
 def heading_place(document: Document) -> str:
