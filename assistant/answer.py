@@ -47,6 +47,8 @@ from assistant.voice import (
     OFSTED_VOICE_RE,
     OPENS_QUOTE_RE,
     PRONOUN_SPEECH_RE,
+    SPEECH_RE,
+    Speaker,
     attributions,
     list_introduced,
     list_lead_in,
@@ -93,6 +95,7 @@ class Choice:
     overlap: float = 0.0  # share of the question's subject words (IDF-weighted) the sentence uses
     dense: float = 0.0  # cosine similarity of the sentence to the question
     speaker: str = ""  # the words saying whose the sentence is: a quotation's speaker, a list's lead-in
+    speaker_named_in: Paragraph | None = None  # the earlier paragraph naming the quotation's speaker
     named: bool = False  # a labelled line ("Inspection dates: ...") that is all the question asks for
     claim: bool = False  # it has the words the question quotes: where the claim asked about was made
 
@@ -350,7 +353,7 @@ class Assistant:
                 dense = float(candidate.sentence_scores[i]) if i < len(candidate.sentence_scores) else candidate.hit.dense
             # whose words a quoted sentence is, or the lead-in of a list item, says what it is as its heading
             # does: "did she say anything about homeless young people?" after a question naming her
-            speaker = self._speaker(candidate, max(i, 0), run_on_from)
+            speaker, speaker_named_in = self._speaker(candidate, max(i, 0), run_on_from)
             section_terms = sections[candidate.hit.paragraph.key] | (set(content_terms(speaker)) if speaker else set())
             # ... or the list under a heading the question asks in the heading's own words ("what needs to improve?")
             named_fact = _asks_for_label(text, wording, w) or i == WHOLE_LIST and _asks_in_words(candidate.hit.paragraph.section, asked_in)
@@ -369,7 +372,7 @@ class Assistant:
             if voice < 0 and not claim:
                 continue  # someone else's words: a councillor quoted in a press item is not Ofsted
             score += w.voice_weight * max(voice, 0)
-            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker, named, claim))
+            scored.append(Choice(candidate, i, text, score, overlap, dense, speaker, speaker_named_in, named, claim))
         if intent.findings_of:
             # only sentences that report what the named review found can say what it concluded;
             # one that merely mentions it ("we will use the review to ...") cannot
@@ -505,13 +508,13 @@ class Assistant:
             take(choice)
         return chosen
 
-    def _speaker(self, candidate: Candidate, sentence: int, run_on_from: dict[str, list]) -> str:
+    def _speaker(self, candidate: Candidate, sentence: int, run_on_from: dict[str, list]) -> Speaker:
         """Whose words a sentence of a press item or council page carries: the speaker of the quotation
         it stands in, or the lead-in of the list it is an item of. `run_on_from` keeps each quoting
         paragraph's earlier paragraphs, which a quotation running on is followed back through."""
         paragraph = candidate.hit.paragraph
         if candidate.document.kind == "inspection report":
-            return ""
+            return Speaker("")
         if paragraph.key not in run_on_from:
             earlier: list = []
             record_id = self.index.record_id(paragraph)
@@ -522,7 +525,8 @@ class Assistant:
                 found = self.index.get_paragraphs(keys)
                 earlier = [found[k] for k in keys if k in found]
             run_on_from[paragraph.key] = earlier
-        return quote_speaker(paragraph, sentence, run_on_from[paragraph.key]) or list_lead_in(paragraph, sentence)
+        found = quote_speaker(paragraph, sentence, run_on_from[paragraph.key])
+        return found if found.words else Speaker(list_lead_in(paragraph, sentence))
 
     # -- writing the answer ------------------------------------------------------------------------
 
@@ -534,8 +538,18 @@ class Assistant:
         share = -(-w.max_sentences // len(sections))  # a comparison gives each council its share of the sentences
         markers: dict[str, int] = {}
         quotes: dict[str, list[str]] = {}
+        cited: dict[str, tuple[Document, Paragraph]] = {}
+
+        def cite(document: Document, paragraph: Paragraph, quote: str) -> int:
+            """The marker of a paragraph, numbered in the order the answer first cites it."""
+            if paragraph.key not in markers:
+                markers[paragraph.key] = len(markers) + 1
+                cited[paragraph.key] = (document, paragraph)
+            if quote not in quotes.setdefault(paragraph.key, []):
+                quotes[paragraph.key].append(quote)
+            return markers[paragraph.key]
+
         lines = [note] if note else []
-        ordered: list[list[Choice]] = []
         for scope, choices in sections:
             if not choices:
                 lines.append(f"The documents about {shown_place(scope.place, councils(documents))} do not answer this question.")
@@ -544,17 +558,19 @@ class Assistant:
             for choice in choices[:share] if len(sections) > 1 else choices:
                 by_document.setdefault(choice.candidate.document.id, []).append(choice)
             groups = sorted(by_document.values(), key=lambda cs: (cs[0].candidate.document.date or ""), reverse=True)
-            ordered += groups
             for group in groups:
                 group.sort(key=_reading_order)
                 parts, quoting = [], ""
                 for choice in group:
-                    key = choice.candidate.hit.paragraph.key
-                    markers.setdefault(key, len(markers) + 1)
-                    quotes.setdefault(key, []).append(choice.text)
-                    # a sentence of a quotation begun before it says whose words it is, once per run of them
+                    # a sentence of a quotation begun before it says whose words it is, once per run of them,
+                    # citing the paragraph that names the speaker when it is another: the name is a claim too
                     shown = speaker_shown(choice.speaker)
                     lead = f"{shown} " if shown and shown != quoting else ""
+                    if lead and choice.speaker_named_in is not None:
+                        naming = choice.speaker_named_in
+                        lead = f"{shown[:-1]} [{cite(choice.candidate.document, naming, _naming_sentence(naming, shown))}]: "
+                    key = choice.candidate.hit.paragraph.key
+                    cite(choice.candidate.document, choice.candidate.hit.paragraph, choice.text)
                     # ... or opens one itself ("Sarah Callaghan said: "We knew ..."), which a later sentence goes on
                     own = list(attributions(choice.text))
                     quoting = speaker_shown(own[-1]) if own else shown
@@ -564,14 +580,9 @@ class Assistant:
                     # a quoted list stands on lines of its own, not run on into the next sentence
                     text += ("\n" if "\n" in previous or "\n" in part else " ") + part
                 lines.append(f"{short_heading(group[0].candidate.document)}\n{text}")
-        citations = []
-        for group in ordered:
-            for choice in group:
-                key = choice.candidate.hit.paragraph.key
-                if all(c.marker != markers[key] for c in citations):
-                    citations.append(Citation(markers[key], choice.candidate.document, choice.candidate.hit.paragraph,
-                                              " ".join(quotes[key])))
-        return Answer(question=question, text="\n\n".join(lines), answered=True, citations=tuple(citations),
+        citations = tuple(Citation(markers[key], document, paragraph, " ".join(quotes[key]))
+                          for key, (document, paragraph) in cited.items())
+        return Answer(question=question, text="\n\n".join(lines), answered=True, citations=citations,
                       places=places)
 
     def _not_answered(self, question: str, intent: Intent, candidates: list[Candidate], note: str = "",
@@ -627,6 +638,13 @@ def _sentence_vector(choice: Choice):
     whose sentences have none."""
     vectors = choice.candidate.sentence_vectors
     return vectors[choice.index] if vectors is not None and 0 <= choice.index < len(vectors) else None
+
+
+def _naming_sentence(paragraph: Paragraph, shown: str) -> str:
+    """The sentence of `paragraph` that names the speaker an answer shows ("Councillor Erin Hill said:")."""
+    name = SPEECH_RE.split(shown)[0].strip(" ,:")
+    sentences = paragraph.sentence_texts()
+    return next((s for s in sentences if name and name in s), sentences[0] if sentences else paragraph.text)
 
 
 def _asks_in_words(heading: str, asked_in: list[str]) -> bool:

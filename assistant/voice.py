@@ -4,6 +4,7 @@ or the council's own reaction. Quotations run on across paragraphs, as newspaper
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from assistant.query import NAME_RE, Intent, name_candidates
 from assistant.records import Document, Paragraph
@@ -36,8 +37,13 @@ BULLET_RE = re.compile(r"\s*[\u2022\u25aa\u25e6]|(?:^|\n)\s*[-*\u2013]\s")
 PRONOUN_RE = re.compile(r"\s*(she|he|they)\b", re.I)
 
 
-def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph]) -> str:
-    """The words naming who speaks a sentence that stands inside a quotation, else "".
+class Speaker(NamedTuple):
+    words: str  # the attribution: "Councillor Erin Hill, Family Support: She said:"; "" when none
+    named_in: Paragraph | None = None  # the earlier paragraph that names the speaker, which an answer naming them cites
+
+
+def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph]) -> Speaker:
+    """Who speaks a sentence that stands inside a quotation: empty words when no one.
 
     A quotation opened after "X said:" earlier in the paragraph is X's until it closes; a
     paragraph that opens with a quotation mark goes on quoting the last speaker named before it
@@ -50,22 +56,23 @@ def quote_speaker(paragraph: Paragraph, sentence: int, earlier: list[Paragraph])
     for j, before in enumerate(earlier):
         attribution = next(attributions(before.text), "")
         if attribution:
-            return _named(attribution, earlier[j + 1:])
+            named = _named(attribution, earlier[j + 1:])
+            return named if named.named_in else Speaker(named.words, before)
         if not OPENS_QUOTE_RE.match(before.text):
-            return ""
-    return ""
+            return Speaker("")
+    return Speaker("")
 
 
-def _named(attribution: str, earlier: list[Paragraph]) -> str:
+def _named(attribution: str, earlier: list[Paragraph]) -> Speaker:
     """An attribution by a pronoun ("She said: "...") with the names of the narration before it
     ("Councillor Erin Hill, cabinet member for ..., acknowledged ..."), whom the pronoun stands for,
     as "Councillor Erin Hill, Family Support: She said: "". A narration that itself opens with a
     pronoun ("She added that the board ...") goes on about the same person, named further back."""
     if not PRONOUN_RE.match(attribution):
-        return attribution
-    narration = next((p.text for p in earlier if not OPENS_QUOTE_RE.match(p.text) and not PRONOUN_RE.match(p.text)), "")
-    names = NAME_RE.findall(narration)
-    return f"{', '.join(names)}: {attribution}" if names else attribution
+        return Speaker(attribution)
+    narration = next((p for p in earlier if not OPENS_QUOTE_RE.match(p.text) and not PRONOUN_RE.match(p.text)), None)
+    names = NAME_RE.findall(narration.text) if narration else []
+    return Speaker(f"{', '.join(names)}: {attribution}", narration) if names else Speaker(attribution)
 
 
 def speaker_shown(speaker: str) -> str:

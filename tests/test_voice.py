@@ -29,45 +29,45 @@ def earlier(i: int) -> list[Paragraph]:
 
 
 def test_a_quotation_running_on_into_later_paragraphs_keeps_its_speaker():
-    assert "Councillor Jane Moss" in quote_speaker(STORY[2], 0, earlier(2))
-    assert "Councillor Jane Moss" in quote_speaker(STORY[3], 0, earlier(3))  # two paragraphs on
+    assert "Councillor Jane Moss" in quote_speaker(STORY[2], 0, earlier(2)).words
+    assert "Councillor Jane Moss" in quote_speaker(STORY[3], 0, earlier(3)).words  # two paragraphs on
 
 
 def test_a_later_sentence_of_the_paragraph_that_opens_the_quotation_is_the_speaker_s():
-    assert "Councillor Jane Moss" in quote_speaker(STORY[1], 1, earlier(1))
+    assert "Councillor Jane Moss" in quote_speaker(STORY[1], 1, earlier(1)).words
 
 
 def test_narration_is_nobody_s_quotation():
-    assert quote_speaker(STORY[0], 0, []) == ""
-    assert quote_speaker(STORY[4], 0, earlier(4)) == ""  # after the quotation ended
+    assert quote_speaker(STORY[0], 0, []).words == ""
+    assert quote_speaker(STORY[4], 0, earlier(4)).words == ""  # after the quotation ended
 
 
 def test_a_quotation_by_she_or_he_is_the_speaker_the_narration_before_names():
     story = [paragraph(0, "Councillor Jane Moss, cabinet member for Children and Families, accepted the findings."),
              paragraph(1, 'She said: "Our priority has always been children. We will do better.'),
              paragraph(2, '"Homeless young people are our first concern."')]
-    assert "Councillor Jane Moss" in quote_speaker(story[1], 1, story[:1])
-    assert "Councillor Jane Moss" in quote_speaker(story[2], 0, story[:2][::-1])  # running on, as far back as the narration
-    assert quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, []) == 'She said: "'  # nobody named
+    assert "Councillor Jane Moss" in quote_speaker(story[1], 1, story[:1]).words
+    assert "Councillor Jane Moss" in quote_speaker(story[2], 0, story[:2][::-1]).words  # running on, as far back as the narration
+    assert quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, []).words == 'She said: "'  # nobody named
 
 
 def test_the_speaker_shown_is_the_attribution_or_the_person_the_narration_names():
-    assert speaker_shown(quote_speaker(STORY[2], 0, earlier(2))) == "Councillor Jane Moss, cabinet member for children, said:"
+    assert speaker_shown(quote_speaker(STORY[2], 0, earlier(2)).words) == "Councillor Jane Moss, cabinet member for children, said:"
     # "She added that ..." goes on about the woman named before it, not about the board it names
     story = [paragraph(0, 'Sarah Callaghan, director for Children, said: "It is too early."'),
              paragraph(1, "She added that the Development Board will oversee improvement."),
              paragraph(2, 'She said: "We have an independent chair. It holds us to account.')]
-    assert speaker_shown(quote_speaker(story[2], 1, story[:2][::-1])) == "Sarah Callaghan said:"
+    assert speaker_shown(quote_speaker(story[2], 1, story[:2][::-1]).words) == "Sarah Callaghan said:"
     # capitalised words opening a sentence are no name: "In August" is not who speaks
     dated = [paragraph(0, "In August, Councillor Ann Brook wrote to parents."), paragraph(1, 'She said: "We are sorry. It will change.')]
-    assert speaker_shown(quote_speaker(dated[1], 1, dated[:1])) == "Councillor Ann Brook said:"
-    assert speaker_shown(quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, [])) == ""
+    assert speaker_shown(quote_speaker(dated[1], 1, dated[:1]).words) == "Councillor Ann Brook said:"
+    assert speaker_shown(quote_speaker(paragraph(0, 'She said: "We are sorry. We will do better.'), 1, []).words) == ""
     assert speaker_shown("Ofsted outlined strengths. These included:") == ""  # a list's lead-in quotes nobody
 
 
 def test_a_closed_quotation_does_not_reach_the_next_sentence():
     closed = paragraph(0, 'The leader said: "We are pleased." The report found gaps in planning.')
-    assert quote_speaker(closed, 1, []) == ""
+    assert quote_speaker(closed, 1, []).words == ""
 
 
 def test_a_list_item_is_introduced_by_the_words_before_the_list():
