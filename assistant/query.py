@@ -274,6 +274,22 @@ WHO_IS_RE = re.compile(r"\bwho (?:is|was|are|were) (?:the|its|their)\b|\b(?:who|
                        r"|\bwhat(?:'s|\u2019s| is| was) the name of\b|^\W*name the\b", re.I)
 
 
+# a clause that opens with a question word, after one that tells: "..., so what were ...", "...; is it still ..."
+QUESTION_WORDS = r"what|which|how|why|who|whom|whose|when|where|did|does|do|is|are|was|were|has|have|had|can|could|will|would|should"
+ASKING_CLAUSE_RE = re.compile(rf"[,;:\u2013\u2014]\s+(?:(?:so|but|and|then|yet)\s+)?(?=(?:{QUESTION_WORDS})\b)", re.I)
+ASKS_RE = re.compile(rf"^\W*(?:{QUESTION_WORDS})\b", re.I)
+
+
+def asking_part(question: str) -> str:
+    """The words of a question that ask, less those that tell what it takes as known ("Hackney was rated good
+    in 2016, so what were inspectors unhappy about?"; "Housing was a problem in 2015. Is it sorted now?"): the
+    clauses of its sentences ending in a question mark that open with a question word (all of them if none does)."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s]
+    asked = [s for s in sentences if s.rstrip().endswith("?")] or sentences
+    clauses = [c for s in asked for c in ASKING_CLAUSE_RE.split(s)]
+    return " ".join([c for c in clauses if ASKS_RE.match(c)] or clauses)
+
+
 def is_follow_up(question: str) -> bool:
     """Does a question lean on the conversation ("what about that?", "and in 2019?")?"""
     return bool(FOLLOW_UP_RE.search(question)) or len(question.split()) <= 6
@@ -393,6 +409,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # "weak in 2019; still so in 2024, and has anything been done since?": the years named, and every year after
         since = max(years)
     retrieval_text = in_report_words(text, abbreviations)
+    asking = asking_part(question)
     asked_fact = [(kind, match) for kind, fact in ASKED_FACTS.items() if (match := fact.asks.search(question))]
     intent = Intent(
         retrieval_text=retrieval_text,
@@ -417,7 +434,8 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # "when are the homes due to open?" (a sentence's "due to" may be "because of")
         wants_future=bool(FUTURE_RE.search(lowered) or re.search(r"\bwhen (?:is|are)\b.*\bdue\b", lowered)),
         # "was it rated good?" is answered with the grade given (and how the whole service changed, below)
-        wants_grade=bool(JUDGEMENT_RE.search(question) or PERFORMANCE_RE.search(question)),
+        # ... by the part that asks: "Hackney was rated good in 2016, so what were inspectors unhappy about?" tells the grade
+        wants_grade=bool(JUDGEMENT_RE.search(asking) or PERFORMANCE_RE.search(asking)),
         wants_person=bool(WHO_IS_RE.search(question)) and not WHO_SAID_RE.search(lowered),
         wants_fact=next((kind for kind, _ in asked_fact), ""),
         fact_words=tuple(next((tokenize([match.group(0)])[0] for _, match in asked_fact), ())),

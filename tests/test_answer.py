@@ -167,6 +167,11 @@ def test_a_rating_over_time_is_answered_with_each_year_s_grade(assistant):
     assert answer.text.index("(2024") < answer.text.index("(2019") < answer.text.index("(2016")  # newest first
 
 
+def test_a_question_telling_a_grade_is_answered_with_what_it_asks_not_the_grades(assistant):
+    answer = assistant.ask("Kirklees was rated good in 2024, so what were inspectors unhappy about in care leavers' pathway plans?")
+    assert answer.answered and (OFSTED, "53") in cited(answer) and (OFSTED, "judgements") not in cited(answer), answer.text
+
+
 def quoting(answer):
     """The citations of the answer's sentences: not one before a colon, which cites whom a quotation is by
     ("Councillor X said [3]: ...")."""

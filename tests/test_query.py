@@ -115,6 +115,15 @@ def test_asking_how_a_council_did_or_fared_asks_for_its_judgements():
         assert not analyse(question, [], DOCS).wants_grade, question
 
 
+def test_a_grade_the_question_tells_is_not_one_it_asks_for():
+    for question in ("Hackney was rated good in 2016, so what were inspectors unhappy about in case recording?",
+                     "The service was judged inadequate in 2016. Have social workers' caseloads come down since?"):
+        assert not analyse(question, [], DOCS).wants_grade, question
+    for question in ("Was Kirklees rated good in 2024?", "In 2019, how were the services rated?",
+                     "What was Kirklees rated in 2016, and what is it now?", "Overall, were they judged good?"):
+        assert analyse(question, [], DOCS).wants_grade, question
+
+
 def test_what_a_council_must_improve_is_asked_of_its_report_not_over_time():
     from assistant.query import frame_words
     from ingest.index import stem_words
