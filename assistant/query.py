@@ -346,7 +346,7 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
     latest = _asks_latest(lowered)
     # a change told ("has it improved?", "how did it change?"), not one wanted: "what does it need to improve?" and
     # "what must it improve?" ask what the report requires, and an infinitive or a modal's verb is no change over time
-    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (?:any |much |a (?:lot|bit) )?(better|worse)(?: or (?:better|worse))?|(?:any|no|much) (?:better|worse)|(?:go|goes|went|gone|going) (up|down|downhill|uphill)|fallen|fell|risen|rose|reduced|increased|"
+    change = (r"(?<!\bto )(?<!\bmust )(?<!\bshould )(?<!\bcould )(?<!\bwould )(?<!\bwill )(?<!\bcan )\b(changed?|improved?|(?:get|gets|got|getting|gotten) (?:any |much |a (?:lot|bit) )?(better|worse)(?: or (?:better|worse))?|(?:any|no|much) (?:better|worse)|(?:go|goes|went|gone|going|come|comes|came|coming) (up|down|downhill|uphill)|fallen|fell|risen|rose|reduced|increased|"
               r"decreased|declined|deteriorated|worsened|stopped)\b")
     over_time = bool(re.search(rf"{change}|\b(progress(ed)?|over time|between|from \d{{4}} to|since|compare)\b", lowered)) and (
         len(years) >= 2 or bool(re.search(rf"{change}|\b(between|over time)\b", lowered)))
@@ -406,8 +406,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         # "has that got any better since?" after a question of 2022: since then
         since, years = max(years), ()
     elif years and BARE_SINCE_RE.search(lowered):
-        # "weak in 2019; still so in 2024, and has anything been done since?": the years named, and every year after
-        since = max(years)
+        # "weak in 2019; still so in 2024, and has anything been done since?": the years named, and every year after,
+        # each year's cited
+        since, over_time = max(years), True
     retrieval_text = in_report_words(text, abbreviations)
     asking = asking_part(question)
     asked_fact = [(kind, match) for kind, fact in ASKED_FACTS.items() if (match := fact.asks.search(question))]

@@ -63,6 +63,10 @@ def test_a_bare_since_is_since_the_last_year_the_question_names():
     intent = analyse("Were plans weak in 2019 and in 2024, and has anything been done since?", [], DOCS)
     assert intent.years == (2019, 2024) and intent.since == 2024
     assert analyse("What has happened since 2019?", [], DOCS).since == 2019
+    # ... and asks how things have changed from then, each year cited
+    intent = analyse("Inspectors said caseloads were too high in 2019. Has anything been done since?", [], DOCS)
+    assert intent.over_time and intent.since == 2019
+    assert analyse("Has the number of children in care come down since 2019?", [], DOCS).over_time
 
 
 def test_an_inspection_named_by_its_place_among_the_councils_inspections_is_its_year():
