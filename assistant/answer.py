@@ -700,11 +700,12 @@ def _names_someone(text: str, intent: Intent, lowercase: set[str]) -> bool:
 
 
 def _counts(text: str, counted: tuple[str, ...], w: Weights) -> bool:
-    """Does a sentence give a number of the thing counted: a number followed closely by one of its words?"""
+    """Does a sentence give a number of the thing counted: a number followed closely by its words, all of
+    them ("how many agency social workers": "30 agency social workers", not "four social workers")?"""
     words = re.findall(r"[\w'-]+", NOT_FIGURES_RE.sub(" ", text))
     stems = stem_words(words)
     return any(NUMBER_RE.match(word)  # "14", "fourteen", "forty-two"
-               and any(_uses(c, set(stems[i + 1:i + 1 + w.count_window]), w) for c in counted)
+               and all(_uses(c, set(stems[i + 1:i + 1 + w.count_window]), w) for c in counted)
                for i, word in enumerate(words))
 
 

@@ -33,10 +33,11 @@ SOURCE_WORDS = {"ofst", "council", "report", "inspect", "inspector", "say", "sai
 # and the little words of English (stemmed): a question's "its", "now" or "under" is not its subject
 SOURCE_WORDS |= {_stem for _stem in stem_words(sorted(STOPWORDS_EN_PLUS))}
 # ... and its indefinite pronouns and modal verbs, which the stopword list lacks: "did she say anything about X?"
-# and "what must Hackney improve about X?" are about X; and "one" standing for a noun ("the latest one")
+# and "what must Hackney improve about X?" are about X; "one" standing for a noun ("the latest one"); and the
+# "how many" that asks for a count (wants_number), which is no subject of its own
 SOURCE_WORDS |= set(stem_words(["anything", "anyone", "anybody", "anywhere", "something", "someone", "somebody", "somewhere",
                                  "everything", "everyone", "everybody", "everywhere", "nothing", "nobody", "nowhere",
-                                 "must", "might", "ought", "shall", "one", "ones"]))
+                                 "must", "might", "ought", "shall", "one", "ones", "many"]))
 # a question about a judgement that names no grade, and the grades an answer to it gives
 JUDGEMENT_WORDS = ("judgement", "judgements", "judge", "judged", "rate", "rating", "ratings", "rated", "grade", "grades",
                    "graded", "verdict", "verdicts")
@@ -426,8 +427,9 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         change_words=tuple(stem_words([w for m in re.finditer(change, lowered) for w in re.findall(r"[a-z]+", m.group(0))])),
         wants_percentage=bool(re.search(r"\b(percentage|per ?cent|proportion|what share)\b", lowered)),
         wants_number=bool(re.search(r"\b(how many|how much|what number|what percentage|average|proportion of|per cent|what is the number)\b", lowered)),
-        # "how many Redcar and Cleveland children": the council says where they are, not what is counted
-        counted=tuple(t for t in _counted(lowered) if t not in place_words and t not in SOURCE_WORDS),
+        # "how many Redcar and Cleveland children": the council (or any name) says where they are, not what is counted
+        counted=tuple(t for t in _counted(lowered) if t not in place_words and t not in SOURCE_WORDS
+                      and t not in stem_words(re.findall(r"(?<!^)\b[A-Z][a-z]+", question))),
         # a question opening with "when" asks for a date ("when exactly were the inspectors there?"), as does "when did"
         # anywhere; not a "when" clause before the question ("when a child turns 18, do they keep their worker?")
         wants_date=bool(re.search(r"^\W*when\b|\b(on what date|(what|which) (dates?|days?)|when (was|were|did|is|will))\b", lowered))

@@ -443,6 +443,14 @@ def test_an_age_is_not_the_figure_a_how_many_or_how_much_question_asks_for(tmp_p
     assert not assistant.ask("How much is the birthday payment Riverside gives its care leavers?").answered
 
 
+def test_a_how_many_question_is_answered_by_a_count_of_all_it_names(assistant):
+    # "how many" asks for the figure and names no subject: the count of the flats answers
+    flats = assistant.ask("How many independent flats has the council got for care leavers?")
+    assert flats.answered and (SCRUTINY, "4.4") in cited(flats), flats.text
+    # ... and a count of something else does not, though it shares words ("one of adoption, social workers")
+    assert not assistant.ask("How many agency social workers does Kirklees have?").answered
+
+
 def test_a_quotation_running_on_across_paragraphs_is_the_speaker_s_not_ofsted_s(tmp_path, tmp_index, embedder):
     assistant = _press_story(tmp_path, tmp_index, embedder, GAZETTE_STORY, "Riverside Gazette")
     # paragraph 3 names no speaker: it goes on quoting the councillor of paragraph 2
