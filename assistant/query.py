@@ -372,7 +372,12 @@ def analyse(question: str, history: list[dict] | None, documents: list[Document]
         places = places or named_places(earlier, library, aliases)
         if not kinds and not publishers and not named_documents:
             named_documents = _named_documents(_source_names(earlier, documents, place_words), documents, place_words)
-        if not years and not latest and not since_match and not kinds and not publishers:
+        # ... (a year the earlier question named with no source was the conversation's time, whoever a
+        # follow-up asks of: "could care leavers stay on with foster carers back in 2014?" and then "what did
+        # the inspectors tell the council to do about that?")
+        earlier_source = _who(earlier.lower(), documents)
+        if not years and not latest and not since_match and (
+                not (kinds or publishers) or not any(earlier_source) or earlier_source == (publishers, kinds)):
             since_match, years = _when(earlier)  # "since the 2024 inspection" stays a since, not the year 2024
             latest = _asks_latest(earlier.lower())
     if not places:

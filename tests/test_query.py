@@ -36,6 +36,11 @@ def test_a_follow_up_naming_no_time_asks_of_the_time_its_conversation_asked_of()
     asked = [{"role": "user", "content": "What did Ofsted's most recent inspection say about adoption?"}]
     assert analyse("And about fostering?", asked, DOCS).latest
     assert not analyse("And about fostering in 2016?", asked, DOCS).latest
+    # ... whoever it asks of, when the time was named with no source; a time named with one was that source's
+    asked = [{"role": "user", "content": "Could care leavers stay on with their foster carers after 18, back in 2019?"}]
+    assert analyse("So what did the inspectors tell the council to do about that?", asked, DOCS).years == (2019,)
+    asked = [{"role": "user", "content": "What did the 2019 council statement say about care leavers?"}]
+    assert analyse("What did the inspectors say about it?", asked, DOCS).years == ()
 
 
 def test_the_paper_is_the_press():
