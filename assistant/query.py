@@ -317,7 +317,9 @@ def _who(lowered: str, documents: list[Document]) -> tuple[list[str], list[str]]
     kinds = []
     if re.search(r"\b(ofsted|inspectors?|inspectorate|watchdog|hmi)\b", who_text) and not re.search(r"council'?s? (own|response|summary)", who_text):
         kinds.append("inspection report")
-    if re.search(r"\b(press|(?:news)?papers?|news|reporter|journalists?|media|reported)\b", who_text):
+    # a paper named by a name holding a press word ("the Dewsbury Reporter") asks for that paper, not for the press
+    unnamed = re.sub("|".join(rf"\b{re.escape(name.lower())}(?:'s|\u2019s)?" for name in publishers) or r"(?!)", " ", who_text)
+    if re.search(r"\b(press|(?:news)?papers?|news|reporter|journalists?|media|reported)\b", unnamed):
         kinds.append("press")
     if re.search(
         r"\b(council'?s?|town hall|local authority'?s?)\b.*\b(report|say|said|claim|done|taken|response|progress|plan|steps)\b"

@@ -172,6 +172,12 @@ def test_a_question_telling_a_grade_is_answered_with_what_it_asks_not_the_grades
     assert answer.answered and (OFSTED, "53") in cited(answer) and (OFSTED, "judgements") not in cited(answer), answer.text
 
 
+def test_a_paper_named_is_that_paper_not_any_press(assistant):
+    # the trade press also reports on Kirklees: "Reporter" in the paper's name is no question about the press
+    answer = assistant.ask("What did the Dewsbury Reporter say the cabinet member thought of the inspection?")
+    assert answer.answered and {c.document.id for c in answer.citations} == {PRESS_2016}, answer.text
+
+
 def quoting(answer):
     """The citations of the answer's sentences: not one before a colon, which cites whom a quotation is by
     ("Councillor X said [3]: ...")."""

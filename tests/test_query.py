@@ -13,6 +13,9 @@ DOCS = [
 def test_publisher_and_kind():
     assert analyse("What did Ofsted say about adoption?", [], DOCS).kinds == ("inspection report",)
     assert analyse("What does the Dewsbury Reporter say?", [], DOCS).publishers == ("Dewsbury Reporter",)
+    # a paper whose name holds a press word asks for that paper, not for every paper
+    assert analyse("What did the Dewsbury Reporter say about adoption?", [], DOCS).kinds == ()
+    assert analyse("What did the papers say about adoption?", [], DOCS).kinds == ("press",)
     assert "council report" in analyse("What has the council done about neglect?", [], DOCS).kinds
 
 
