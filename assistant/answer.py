@@ -84,6 +84,9 @@ NEGATED_RE = re.compile(r"\b(no longer|not|never)\W+(\w+\W+){0,2}$", re.I)
 # shared prefix of four letters ("plan", "planet") is not enough
 DERIVED_ENDINGS = {"ement", "ment", "ship", "ness", "ion"}
 NOT_ANSWERED = "The sources do not answer this question."
+# a sentence that opens by going on from the one before it: a pronoun or a linking word whose sense is there
+REFERS_BACK_RE = re.compile(r"^\W*(?:however|but|this|these|that|those|it|they|such|despite this|as a result|consequently|"
+                            r"therefore|in addition|also|furthermore|moreover)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -469,7 +472,9 @@ class Assistant:
                 # the council or the press repeating Ofsted's words: cite Ofsted, who said them first
                 choice = next((o for o in originals if _same_words(choice.text, o.text, w)), choice)
             listed = list_introduced(choice.candidate.hit.paragraph, choice.index, w.list_quote_chars)
-            choice = replace(choice, text=listed) if listed else choice  # a lead-in is quoted with its list
+            # a lead-in is quoted with its list, and a sentence that goes on from the one before it ("However, it
+            # is too soon to see the impact of this.") with that one, which says what it speaks of
+            choice = replace(choice, text=listed or _with_what_it_refers_to(choice))
             key = choice.candidate.hit.paragraph.key
             if per_paragraph.get(key, 0) >= w.max_per_paragraph or any(_same_words(choice.text, c.text, w) for c in chosen):
                 return
@@ -631,6 +636,15 @@ def _asks_for_label(sentence: str, wording: set[str], w: Weights) -> bool:
     label = LABEL_RE.match(sentence)
     terms = content_terms(label.group(1)) if label else []
     return len(terms) >= 2 and all(_uses(t, wording, w) > 0 for t in terms)
+
+
+def _with_what_it_refers_to(choice: Choice) -> str:
+    """The chosen sentence, after the sentence before it in its paragraph when it opens by referring back to it."""
+    paragraph = choice.candidate.hit.paragraph
+    if not 0 < choice.index < len(paragraph.sentences) or not REFERS_BACK_RE.match(choice.text):
+        return choice.text
+    start, end = paragraph.sentences[choice.index - 1][0], paragraph.sentences[choice.index][1]
+    return paragraph.text[start:end].strip()
 
 
 def _sentence_vector(choice: Choice):

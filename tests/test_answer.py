@@ -172,6 +172,20 @@ def test_a_question_telling_a_grade_is_answered_with_what_it_asks_not_the_grades
     assert answer.answered and (OFSTED, "53") in cited(answer) and (OFSTED, "judgements") not in cited(answer), answer.text
 
 
+HUB_REPORT = """Riverside's care leavers
+
+1. The council opened a drop-in hub for care leavers in March. It is open every weekday and staffed by personal advisers.
+2. Care leavers told inspectors that their personal advisers know them well.
+"""
+
+
+def test_a_sentence_going_on_from_the_one_before_is_quoted_with_it(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, HUB_REPORT)
+    answer = Assistant(tmp_index, embedder).ask("How often is it open and who staffs it, the Riverside hub?")
+    # "It is open every weekday" alone does not say what is open
+    assert "drop-in hub for care leavers in March. It is open every weekday" in answer.text, answer.text
+
+
 def test_a_paper_named_is_that_paper_not_any_press(assistant):
     # the trade press also reports on Kirklees: "Reporter" in the paper's name is no question about the press
     answer = assistant.ask("What did the Dewsbury Reporter say the cabinet member thought of the inspection?")
