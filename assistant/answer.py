@@ -471,12 +471,14 @@ class Assistant:
             if not wants_council and choice.candidate.document.kind != "inspection report":
                 # the council or the press repeating Ofsted's words: cite Ofsted, who said them first
                 choice = next((o for o in originals if _same_words(choice.text, o.text, w)), choice)
+            key = choice.candidate.hit.paragraph.key
             listed = list_introduced(choice.candidate.hit.paragraph, choice.index, w.list_quote_chars)
             # a lead-in is quoted with its list, and a sentence that goes on from the one before it ("However, it
-            # is too soon to see the impact of this.") with that one, which says what it speaks of
-            choice = replace(choice, text=listed or _with_what_it_refers_to(choice))
-            key = choice.candidate.hit.paragraph.key
-            if per_paragraph.get(key, 0) >= w.max_per_paragraph or any(_same_words(choice.text, c.text, w) for c in chosen):
+            # is too soon to see the impact of this.") with that one, which says what it speaks of, unless quoted already
+            before_quoted = any(c.candidate.hit.paragraph.key == key and c.index == choice.index - 1 for c in chosen)
+            choice = replace(choice, text=listed or (choice.text if before_quoted else _with_what_it_refers_to(choice)))
+            if per_paragraph.get(key, 0) >= w.max_per_paragraph or any(
+                    _same_words(choice.text, c.text, w) or choice.text in c.text for c in chosen):
                 return
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             chosen.append(choice)

@@ -174,7 +174,7 @@ def test_a_question_telling_a_grade_is_answered_with_what_it_asks_not_the_grades
 
 HUB_REPORT = """Riverside's care leavers
 
-1. The council opened a drop-in hub for care leavers in March. It is open every weekday and staffed by personal advisers.
+1. The council opened a drop-in hub for care leavers in March. It is open every weekday and staffed by 3 personal advisers.
 2. Care leavers told inspectors that their personal advisers know them well.
 """
 
@@ -184,6 +184,9 @@ def test_a_sentence_going_on_from_the_one_before_is_quoted_with_it(tmp_path, tmp
     answer = Assistant(tmp_index, embedder).ask("How often is it open and who staffs it, the Riverside hub?")
     # "It is open every weekday" alone does not say what is open
     assert "drop-in hub for care leavers in March. It is open every weekday" in answer.text, answer.text
+    # ... and a sentence quoted so is not quoted again when chosen for itself too
+    both = Assistant(tmp_index, embedder).ask("Tell me about the drop-in hub for care leavers in Riverside and its opening hours and staff")
+    assert both.answered and both.text.count("opened a drop-in hub") == 1, both.text
 
 
 def test_a_paper_named_is_that_paper_not_any_press(assistant):
