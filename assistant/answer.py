@@ -51,6 +51,7 @@ from assistant.voice import (
     Speaker,
     attributions,
     list_introduced,
+    list_item_lead,
     list_lead_in,
     quote_speaker,
     speaker_shown,
@@ -571,7 +572,8 @@ class Assistant:
                 for choice in group:
                     # a sentence of a quotation begun before it says whose words it is, once per run of them,
                     # citing the paragraph that names the speaker when it is another: the name is a claim too
-                    shown = speaker_shown(choice.speaker)
+                    # ... and an item of a list its lead-in ("Areas highlighted include:"), which says what the items are
+                    shown = speaker_shown(choice.speaker) or list_item_lead(choice.candidate.hit.paragraph, choice.index)
                     lead = f"{shown} " if shown and shown != quoting else ""
                     if lead and choice.speaker_named_in is not None:
                         naming = choice.speaker_named_in

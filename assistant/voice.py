@@ -101,6 +101,19 @@ def list_lead_in(paragraph: Paragraph, sentence: int) -> str:
     return paragraph.text[:first_bullet.start()].strip()
 
 
+def list_item_lead(paragraph: Paragraph, sentence: int) -> str:
+    """What an answer writes before an item of a bulleted list, to say what the items are: the words before
+    the list ("Areas highlighted include:"), or the heading of a paragraph that is nothing but the list
+    ("What needs to improve?"); "" for a sentence that is no list item."""
+    first_bullet = BULLET_RE.search(paragraph.text)
+    if not first_bullet or not 0 <= sentence < len(paragraph.sentences) or paragraph.sentences[sentence][0] < first_bullet.start():
+        return ""  # no list, the list quoted whole, or a sentence before it
+    # the line before the item's own list: a paragraph may hold several lists, each with its lead-in
+    before = [line.strip() for line in paragraph.text[:paragraph.sentences[sentence][0]].split("\n")]
+    lead_in = next((BULLET_RE.split(line)[0].strip() for line in reversed(before) if line and not BULLET_RE.match(line)), "")
+    return lead_in or (f"{paragraph.section.strip()}:" if paragraph.section and not paragraph.section.strip().endswith(("?", ":")) else paragraph.section.strip())
+
+
 def list_introduced(paragraph: Paragraph, sentence: int, max_chars: int) -> str:
     """The sentence and the bulleted list it introduces, as the paragraph has them ("Ofsted outlined
     a number of strengths. These included: • ..."): a lead-in quoted alone says nothing. "" when

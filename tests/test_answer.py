@@ -189,6 +189,24 @@ def test_a_sentence_going_on_from_the_one_before_is_quoted_with_it(tmp_path, tmp
     assert both.answered and both.text.count("opened a drop-in hub") == 1, both.text
 
 
+LISTS_REPORT = """Riverside's inspection: what we heard
+
+1. Inspectors looked at:
+• The experiences of children who need help and protection
+• The experiences of children in care
+2. Areas that still need to get better include:
+• The quality of foster carer reviews
+• Health histories for care leavers
+"""
+
+
+def test_an_item_of_a_list_is_quoted_after_what_the_list_is(tmp_path, tmp_index, embedder):
+    _ingest_text(tmp_path, tmp_index, embedder, LISTS_REPORT)
+    answer = Assistant(tmp_index, embedder).ask("What did Riverside say about foster carer reviews?")
+    # "The quality of foster carer reviews" alone does not say whether it is a strength or a weakness
+    assert "Areas that still need to get better include: The quality of foster carer reviews" in answer.text, answer.text
+
+
 def test_a_paper_named_is_that_paper_not_any_press(assistant):
     # the trade press also reports on Kirklees: "Reporter" in the paper's name is no question about the press
     answer = assistant.ask("What did the Dewsbury Reporter say the cabinet member thought of the inspection?")
